@@ -1,0 +1,12 @@
+//! Wire types shared by Mercato's services: the event envelope, versioned event
+//! payloads and the access-token claims.
+//!
+//! Everything here crosses a process boundary, so it only ever grows: a consumer ignores
+//! fields it does not know, and a breaking change gets a new `.vN` event type instead of
+//! an edit.
+
+pub mod claims;
+pub mod envelope;
+pub mod identity;
+
+pub use envelope::{Envelope, Event};

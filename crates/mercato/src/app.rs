@@ -1,0 +1,248 @@
+//! Building a running process from settings: back-ends, services, routes and the HTTP
+//! kernel around them.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use platform::auth::{SigningKey, TokenVerifier};
+use platform::clock::{Clock, SystemClock};
+use platform::config::{BusKind, Settings};
+use platform::events::SharedBus;
+use platform::events::embedded::EmbeddedBus;
+use platform::events::jetstream::JetStreamBus;
+use platform::events::outbox::Relay;
+use platform::http::{Probe, Readiness, Server};
+use platform::ratelimit::{RateLimiter, RedisStore};
+use platform::service::{ServiceContext, ServiceParts, Topology};
+use platform::tasks::Tasks;
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::ApiDoc;
+
+/// The services this binary can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServiceName {
+    Identity,
+    Notifications,
+}
+
+impl ServiceName {
+    pub const ALL: [ServiceName; 2] = [ServiceName::Identity, ServiceName::Notifications];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Identity => identity::NAME,
+            Self::Notifications => notifications::NAME,
+        }
+    }
+}
+
+impl FromStr for ServiceName {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s.trim())
+            .with_context(|| format!("unknown service {s:?}; known: identity, notifications"))
+    }
+}
+
+/// Everything that decides what a process runs.
+pub struct AppOptions {
+    pub settings: Settings,
+    pub topology: Topology,
+    pub services: Vec<ServiceName>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppOptions {
+    /// Every service, one process, the given settings.
+    pub fn single_process(settings: Settings) -> Self {
+        Self {
+            settings,
+            topology: Topology::SingleProcess,
+            services: ServiceName::ALL.to_vec(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// A process ready to serve: bound, migrated, background tasks running.
+pub struct App {
+    server: Server,
+    router: axum::Router,
+    tasks: Tasks,
+    pub bus: SharedBus,
+    pub databases: Vec<(ServiceName, DatabaseConnection)>,
+}
+
+impl App {
+    pub fn port(&self) -> u16 {
+        self.server.local_addr().port()
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves; background tasks stop with it.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let tasks = self.tasks.clone();
+        let result = self.server.serve(self.router, shutdown).await;
+        tasks.abort_all();
+        result
+    }
+
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+}
+
+/// Opens the bus the settings name.
+pub async fn connect_bus(settings: &Settings) -> anyhow::Result<SharedBus> {
+    Ok(match settings.bus.kind {
+        BusKind::Embedded => {
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                settings.data_dir.join("events.db").display()
+            );
+            EmbeddedBus::open(&url, settings.bus.clone()).await?
+        }
+        BusKind::Nats => Arc::new(JetStreamBus::connect(settings.bus.clone()).await?),
+    })
+}
+
+/// Opens (and migrates) one service's database.
+pub async fn connect_database(
+    settings: &Settings,
+    service: ServiceName,
+) -> anyhow::Result<DatabaseConnection> {
+    let url = settings
+        .database
+        .url_for(&settings.data_dir, service.as_str());
+    let max = settings.database.max_connections;
+    match service {
+        ServiceName::Identity => platform::db::connect::<identity::Migrator>(&url, max).await,
+        ServiceName::Notifications => {
+            platform::db::connect::<notifications::Migrator>(&url, max).await
+        }
+    }
+}
+
+/// The key that signs access tokens: from configuration, or generated into the data
+/// directory on first start of a single-process shop.
+pub fn signing_key(settings: &Settings, topology: Topology) -> anyhow::Result<SigningKey> {
+    if let Some(pem) = &settings.auth.signing_key {
+        return SigningKey::from_pem(pem.expose_secret()).context("reading auth.signing_key");
+    }
+    match topology {
+        Topology::SingleProcess => SigningKey::load_or_generate(
+            &settings.data_dir.join("keys").join("token-signing-key.pem"),
+        ),
+        Topology::Distributed => bail!(
+            "the identity service needs auth.signing_key (MERCATO_AUTH__SIGNING_KEY, an Ed25519 PKCS#8 PEM) in the distributed topology"
+        ),
+    }
+}
+
+pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
+    let settings = Arc::new(opts.settings);
+    if opts.topology == Topology::Distributed
+        && settings.bus.kind == BusKind::Embedded
+        && opts.services.len() < ServiceName::ALL.len()
+    {
+        bail!(
+            "the embedded event bus only connects services in one process; set bus.kind = \"nats\" (MERCATO_BUS__KIND=nats)"
+        );
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+
+    let tasks = Tasks::new();
+    let bus = connect_bus(&settings).await?;
+    let mut readiness = Readiness::default();
+    {
+        let bus = bus.clone();
+        readiness.add(Probe::new("bus", move || {
+            let bus = bus.clone();
+            async move { bus.ping().await }
+        }));
+    }
+    let limiter = match &settings.redis_url {
+        Some(url) => {
+            let store = Arc::new(RedisStore::connect(url, &settings.bus.namespace).await?);
+            let probe_store = store.clone();
+            readiness.add(Probe::new("redis", move || {
+                let s = probe_store.clone();
+                async move { s.ping().await }
+            }));
+            RateLimiter::new(store, settings.rate_limits.enabled)
+        }
+        None => RateLimiter::in_memory(settings.rate_limits.enabled),
+    };
+
+    let key = if opts.services.contains(&ServiceName::Identity) {
+        Some(Arc::new(signing_key(&settings, opts.topology)?))
+    } else {
+        None
+    };
+    let verifier = match (&key, &settings.auth.jwks_url) {
+        (Some(key), _) => TokenVerifier::from_jwks(settings.auth.issuer.clone(), &key.jwks()),
+        (None, Some(url)) => TokenVerifier::remote(settings.auth.issuer.clone(), url.clone()),
+        (None, None) => bail!(
+            "services without identity need auth.jwks_url (MERCATO_AUTH__JWKS_URL) to verify tokens"
+        ),
+    };
+
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    let mut databases = Vec::new();
+    for service in &opts.services {
+        let db = connect_database(&settings, *service).await?;
+        databases.push((*service, db.clone()));
+        let ctx = ServiceContext {
+            name: service.as_str(),
+            settings: settings.clone(),
+            topology: opts.topology,
+            relay: Relay::new(
+                db.clone(),
+                bus.clone(),
+                Duration::from_millis(settings.bus.relay_interval_ms),
+            ),
+            db,
+            bus: bus.clone(),
+            clock: opts.clock.clone(),
+            limiter: limiter.clone(),
+            verifier: verifier.clone(),
+            tasks: tasks.clone(),
+        };
+        let parts: ServiceParts = match service {
+            ServiceName::Identity => {
+                identity::start(ctx, key.clone().context("identity without a key")?).await?
+            }
+            ServiceName::Notifications => notifications::start(ctx).await?,
+        };
+        api = api.merge(parts.router);
+        for probe in parts.probes {
+            readiness.add(probe);
+        }
+        tracing::info!(service = service.as_str(), "service started");
+    }
+    let (router, openapi) = api.split_for_parts();
+    let router = platform::http::kernel(router, openapi, readiness, &settings.http);
+    let server = Server::bind(settings.http.listen).await?;
+    Ok(App {
+        server,
+        router,
+        tasks,
+        bus,
+        databases,
+    })
+}

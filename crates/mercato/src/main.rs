@@ -1,0 +1,251 @@
+//! `mercato`: the one binary. Parses the command line and configuration, then hands
+//! over to the composition in `lib.rs`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mercato::app::{self, AppOptions, ServiceName};
+use platform::clock::SystemClock;
+use platform::config::Settings;
+use platform::service::Topology;
+
+#[derive(Parser)]
+#[command(
+    name = "mercato",
+    version,
+    about = "Mercato: an e-commerce platform of event-driven services"
+)]
+struct Cli {
+    /// TOML configuration file; `MERCATO_*` environment variables override it.
+    #[arg(long, global = true, env = "MERCATO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the single-process topology keeps its data (default ./data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the shop. Without --services: every service in one process on embedded
+    /// back-ends (SQLite files, an embedded event log, the dev mailbox).
+    #[command(long_about = SERVE_HELP)]
+    Serve {
+        /// Address to listen on (overrides http.listen).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Run only these services (comma-separated), in the distributed topology.
+        #[arg(long, value_delimiter = ',')]
+        services: Option<Vec<ServiceName>>,
+    },
+    /// Apply every service's database migrations (also done on start).
+    Migrate {
+        #[arg(long, value_delimiter = ',')]
+        services: Option<Vec<ServiceName>>,
+    },
+    /// Staff administration from the shell.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Inspect the event bus.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Exit 0 when the server at --url answers ready; for container and Kubernetes probes.
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a staff account; the first admin made this way cannot be disabled.
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, inventory or finance.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// List events that consumers gave up on, newest first.
+    DeadLetters {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+const SERVE_HELP: &str = "Run the shop.
+
+Without --services every service runs in one process on embedded back-ends: a SQLite
+file per service and an event log under the data directory, rate limits in memory,
+and mail in the dev mailbox (GET /api/v1/dev/mailbox). The token signing key is
+generated into DATA_DIR/keys on first start.
+
+With --services (e.g. --services identity) only those services run, against the
+database, bus and Redis named in the configuration: the distributed topology.
+
+Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
+  data_dir                        ./data
+  http.listen                     127.0.0.1:8080
+  http.public_url                 http://localhost:8080 (links in mails)
+  http.body_limit_bytes           65536
+  http.request_timeout_secs       30
+  http.trust_forwarded_for        false (true only behind the gateway or a proxy)
+  http.secure_cookies             true
+  database.url                    empty = SQLite per service; e.g. postgres://u@h/mercato_{service}
+  database.max_connections        10
+  bus.kind                        embedded | nats
+  bus.nats_url                    nats://127.0.0.1:4222
+  bus.namespace                   mercato (prefix of NATS subjects and streams)
+  bus.max_deliveries              8 (then the event is dead-lettered)
+  bus.retry_base_ms / retry_max_ms   500 / 60000
+  bus.relay_interval_ms           1000
+  bus.relay_enabled               true
+  redis_url                       unset = in-memory rate limits; e.g. redis://127.0.0.1:6379
+  auth.issuer                     mercato
+  auth.access_ttl_secs            900 (at most 900)
+  auth.session_ttl_hours          12
+  auth.remember_me_days           30
+  auth.signing_key                Ed25519 PKCS#8 PEM; required for identity when distributed
+  auth.jwks_url                   for services without identity
+  rate_limits.enabled             true (false turns every limit off, e.g. for load tests)
+  rate_limits.login_per_account   { limit = 5, window_secs = 900 } failed logins
+  rate_limits.login_per_client    { limit = 30, window_secs = 900 }
+  rate_limits.verify_per_client   { limit = 20, window_secs = 900 } wrong codes
+  rate_limits.mail_per_client     { limit = 20, window_secs = 3600 } registrations, resends, resets
+  mail.from                       Mercato <no-reply@mercato.local>
+  mail.smtp_url                   smtps://user:pass@host:465 or smtp://host:587?tls=required
+  mail.dev_mailbox                unset = on in the single process without smtp_url
+  mail.max_attempts               6
+  log.filter                      info,sqlx=warn,sea_orm=warn (RUST_LOG wins)
+  log.format                      auto | json | pretty";
+
+fn load_settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(cli.config.as_deref()).context("reading configuration")?;
+    if let Some(dir) = &cli.data_dir {
+        settings.data_dir = dir.clone();
+    }
+    Ok(settings)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "mercato stopped");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut settings = load_settings(&cli)?;
+    platform::telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve { listen, services } => {
+            if let Some(listen) = listen {
+                settings.http.listen = listen;
+            }
+            let (topology, services) = match services {
+                Some(list) => (Topology::Distributed, list),
+                None => (Topology::SingleProcess, ServiceName::ALL.to_vec()),
+            };
+            let app = app::build(AppOptions {
+                settings,
+                topology,
+                services,
+                clock: Arc::new(SystemClock),
+            })
+            .await?;
+            tracing::info!(address = %app.local_addr(), "Mercato is listening on http://{}", app.local_addr());
+            app.run(platform::http::shutdown_signal()).await?;
+        }
+        Command::Migrate { services } => {
+            for service in services.unwrap_or_else(|| ServiceName::ALL.to_vec()) {
+                app::connect_database(&settings, service).await?;
+                println!("{}: migrations applied", service.as_str());
+            }
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateStaff {
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            anyhow::ensure!(
+                password_stdin,
+                "pass --password-stdin and write the password to standard input"
+            );
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let db = app::connect_database(&settings, ServiceName::Identity).await?;
+            let id = identity::bootstrap::create_staff(
+                &db,
+                &SystemClock,
+                &email,
+                &name,
+                &role,
+                &password,
+            )
+            .await?;
+            println!("created staff member {id} ({email}, {role})");
+        }
+        Command::Events {
+            command: EventsCommand::DeadLetters { limit },
+        } => {
+            let bus = app::connect_bus(&settings).await?;
+            let letters = bus.dead_letters(limit).await?;
+            if letters.is_empty() {
+                println!("no dead letters");
+            }
+            for l in letters {
+                println!(
+                    "{}  {}  {}  event {}  after {} attempts: {}",
+                    l.dead_at, l.consumer, l.event_type, l.event_id, l.attempts, l.last_error
+                );
+            }
+        }
+        Command::Healthcheck { url } => {
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()?;
+            return Ok(match client.get(&url).send().await {
+                Ok(res) if res.status().is_success() => ExitCode::SUCCESS,
+                Ok(res) => {
+                    eprintln!("{url} answered {}", res.status());
+                    ExitCode::FAILURE
+                }
+                Err(err) => {
+                    eprintln!("{url} did not answer: {err}");
+                    ExitCode::FAILURE
+                }
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

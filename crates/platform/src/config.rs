@@ -1,0 +1,343 @@
+//! Settings: a TOML file overridden by `MERCATO_*` environment variables.
+//!
+//! Nested keys use a double underscore in the environment: `[http] listen` is
+//! `MERCATO_HTTP__LISTEN`. Every setting has a default that gives a working
+//! single-process shop, so an empty file (or none) is a valid configuration.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Everything a Mercato process can be told.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the single-process topology keeps its SQLite files, event log, signing key
+    /// and media. `MERCATO_DATA_DIR`.
+    pub data_dir: PathBuf,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub bus: BusSettings,
+    /// Redis for rate limits and caches when set (`redis://127.0.0.1:6379`); in memory
+    /// otherwise. `MERCATO_REDIS_URL`.
+    pub redis_url: Option<String>,
+    pub auth: AuthSettings,
+    pub rate_limits: RateLimitSettings,
+    pub mail: MailSettings,
+    pub log: LogSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            http: HttpSettings::default(),
+            database: DatabaseSettings::default(),
+            bus: BusSettings::default(),
+            redis_url: None,
+            auth: AuthSettings::default(),
+            rate_limits: RateLimitSettings::default(),
+            mail: MailSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to listen on. `MERCATO_HTTP__LISTEN`.
+    pub listen: SocketAddr,
+    /// The URL customers reach the shop at; used in mailed links.
+    pub public_url: String,
+    /// Largest accepted JSON body in bytes (uploads have their own limit).
+    pub body_limit_bytes: usize,
+    /// A request still running after this many seconds is answered 408.
+    pub request_timeout_secs: u64,
+    /// Trust the left-most `X-Forwarded-For` entry as the client address. Only turn on
+    /// behind a proxy (the gateway) that sets it, or clients can spoof rate-limit keys.
+    pub trust_forwarded_for: bool,
+    /// Mark auth cookies `Secure`. Browsers accept Secure cookies on http://localhost.
+    pub secure_cookies: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://localhost:8080".into(),
+            body_limit_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            trust_forwarded_for: false,
+            secure_cookies: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Database URL with `{service}` standing for the service name, so each service
+    /// gets its own database: `postgres://user@host/mercato_{service}`. Empty means a
+    /// SQLite file per service under the data directory. `MERCATO_DATABASE__URL`.
+    pub url: String,
+    /// Connection pool size per service.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl DatabaseSettings {
+    /// The URL for one service's database.
+    pub fn url_for(&self, data_dir: &Path, service: &str) -> String {
+        if self.url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join(format!("{service}.db")).display()
+            )
+        } else {
+            self.url.replace("{service}", service)
+        }
+    }
+}
+
+/// Which event bus carries events between services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusKind {
+    /// A durable log in a SQLite file under the data directory.
+    Embedded,
+    /// NATS JetStream at `bus.nats_url`.
+    Nats,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusSettings {
+    /// `embedded` or `nats`. `MERCATO_BUS__KIND`.
+    pub kind: BusKind,
+    /// `MERCATO_BUS__NATS_URL`.
+    pub nats_url: String,
+    /// Prefix of every subject and stream, so several shops (or test runs) can share
+    /// one NATS server.
+    pub namespace: String,
+    /// Deliveries of one event to one consumer before it is dead-lettered.
+    pub max_deliveries: u32,
+    /// First redelivery delay; doubles per attempt up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// How often the outbox relay looks for unpublished events when nothing woke it.
+    pub relay_interval_ms: u64,
+    /// Turns the outbox relay off. For crash tests and maintenance only: events pile
+    /// up in the outbox and are published when it is turned back on.
+    pub relay_enabled: bool,
+}
+
+impl Default for BusSettings {
+    fn default() -> Self {
+        Self {
+            kind: BusKind::Embedded,
+            nats_url: "nats://127.0.0.1:4222".into(),
+            namespace: "mercato".into(),
+            max_deliveries: 8,
+            retry_base_ms: 500,
+            retry_max_ms: 60_000,
+            relay_interval_ms: 1_000,
+            relay_enabled: true,
+        }
+    }
+}
+
+impl BusSettings {
+    /// Delay before delivery attempt `attempt + 1` after `attempt` failures.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .retry_base_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+        Duration::from_millis(exp.min(self.retry_max_ms))
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `iss` of access tokens.
+    pub issuer: String,
+    /// Access-token lifetime; capped at 900 (15 minutes).
+    pub access_ttl_secs: u64,
+    /// Lifetime of a session without remember-me.
+    pub session_ttl_hours: u64,
+    /// Lifetime of a remembered session.
+    pub remember_me_days: u64,
+    /// Ed25519 private key (PKCS#8 PEM) that signs access tokens. Required for the
+    /// identity service in the distributed topology; generated into the data directory
+    /// in the single-process topology. `MERCATO_AUTH__SIGNING_KEY`.
+    #[serde(skip_serializing)]
+    pub signing_key: Option<SecretString>,
+    /// Where services that do not host identity fetch the verification keys, e.g.
+    /// `http://identity:8080/.well-known/jwks.json`.
+    pub jwks_url: Option<String>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "mercato".into(),
+            access_ttl_secs: 900,
+            session_ttl_hours: 12,
+            remember_me_days: 30,
+            signing_key: None,
+            jwks_url: None,
+        }
+    }
+}
+
+impl AuthSettings {
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_ttl_secs.clamp(30, 900))
+    }
+}
+
+/// One rate limit: at most `limit` hits per `window_secs`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub limit: u32,
+    pub window_secs: u64,
+}
+
+impl Limit {
+    pub const fn new(limit: u32, window_secs: u64) -> Self {
+        Self { limit, window_secs }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Set false to turn every limit off (load tests). `MERCATO_RATE_LIMITS__ENABLED`.
+    pub enabled: bool,
+    /// Failed logins per account.
+    pub login_per_account: Limit,
+    /// Login attempts per client address.
+    pub login_per_client: Limit,
+    /// Wrong verification codes per client address.
+    pub verify_per_client: Limit,
+    /// Registrations, resends and reset requests per client address.
+    pub mail_per_client: Limit,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            login_per_account: Limit::new(5, 15 * 60),
+            login_per_client: Limit::new(30, 15 * 60),
+            verify_per_client: Limit::new(20, 15 * 60),
+            mail_per_client: Limit::new(20, 60 * 60),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// Sender address of every mail.
+    pub from: String,
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465` (TLS) or
+    /// `smtp://host:25?tls=none` for a local relay. `MERCATO_MAIL__SMTP_URL`.
+    #[serde(skip_serializing)]
+    pub smtp_url: Option<SecretString>,
+    /// Keep mail in the dev mailbox (`GET /api/v1/dev/mailbox`) instead of sending it.
+    /// Unset: on in the single-process topology unless `smtp_url` is set, off otherwise.
+    pub dev_mailbox: Option<bool>,
+    /// Sending attempts before a mail is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Mercato <no-reply@mercato.local>".into(),
+            smtp_url: None,
+            dev_mailbox: None,
+            max_attempts: 6,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// An `EnvFilter` directive; `RUST_LOG` wins when set.
+    pub filter: String,
+    /// `auto` (JSON unless stdout is a terminal), `json` or `pretty`.
+    pub format: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            filter: "info,sqlx=warn,sea_orm=warn".into(),
+            format: "auto".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then the TOML file when given, then `MERCATO_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig.merge(Env::prefixed("MERCATO_").split("__")).extract()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let bus = BusSettings {
+            retry_base_ms: 100,
+            retry_max_ms: 1000,
+            ..Default::default()
+        };
+        assert_eq!(bus.backoff(1), Duration::from_millis(100));
+        assert_eq!(bus.backoff(2), Duration::from_millis(200));
+        assert_eq!(bus.backoff(4), Duration::from_millis(800));
+        assert_eq!(bus.backoff(30), Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn sqlite_is_the_default_database_and_urls_name_the_service() {
+        let db = DatabaseSettings::default();
+        assert!(
+            db.url_for(Path::new("/d"), "identity")
+                .starts_with("sqlite:///d/identity.db")
+        );
+        let pg = DatabaseSettings {
+            url: "postgres://h/m_{service}".into(),
+            ..db
+        };
+        assert_eq!(
+            pg.url_for(Path::new("/d"), "orders"),
+            "postgres://h/m_orders"
+        );
+    }
+}

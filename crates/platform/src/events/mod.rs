@@ -1,0 +1,76 @@
+//! The event spine: a transactional outbox per service, a relay that publishes it, two
+//! interchangeable buses with at-least-once delivery, and an inbox that makes consumers
+//! idempotent.
+//!
+//! Delivery contract, identical on both buses and checked by the shared conformance
+//! suite (`tests/bus_conformance.rs`):
+//! - publishing the same envelope id twice delivers it once;
+//! - a durable consumer sees every event published on its subject filter, also those
+//!   published while it was down;
+//! - a handler error redelivers the event after a growing delay;
+//! - after `max_deliveries` failed attempts the event is dead-lettered, listed by
+//!   [`EventBus::dead_letters`], and the consumer moves on.
+
+pub mod embedded;
+pub mod inbox;
+pub mod jetstream;
+pub mod migration;
+pub mod outbox;
+mod subject;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+pub use contracts::Envelope;
+use serde::Serialize;
+
+pub use subject::subject_matches;
+
+/// Something that reacts to events. An error means "try again later".
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()>;
+}
+
+/// A durable subscription: the bus remembers how far `name` got across restarts.
+#[derive(Clone)]
+pub struct Consumer {
+    /// Durable name, unique per consuming service and source, e.g. `notifications-identity`.
+    pub name: String,
+    /// Event-type filter with NATS wildcards: `identity.>` or `identity.customer.*.v1`.
+    /// One filter per consumer, because NATS 2.9 allows only one.
+    pub filter: String,
+    pub handler: Arc<dyn Handler>,
+}
+
+/// An event a consumer gave up on, for an operator to inspect.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeadLetter {
+    pub consumer: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub attempts: u32,
+    pub last_error: String,
+    pub dead_at: DateTime<Utc>,
+}
+
+/// What carries events between services.
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    /// Publishes an envelope; publishing the same id again is harmless.
+    async fn publish(&self, envelope: &Envelope) -> anyhow::Result<()>;
+    /// Starts delivering to `consumer` in the background until the bus is dropped or the
+    /// returned task set is aborted.
+    async fn subscribe(
+        &self,
+        consumer: Consumer,
+        tasks: &crate::tasks::Tasks,
+    ) -> anyhow::Result<()>;
+    /// Events given up on, newest first.
+    async fn dead_letters(&self, limit: usize) -> anyhow::Result<Vec<DeadLetter>>;
+    /// Whether the bus is reachable, for `/readyz`.
+    async fn ping(&self) -> anyhow::Result<()>;
+}
+
+pub type SharedBus = Arc<dyn EventBus>;

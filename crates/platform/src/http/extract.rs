@@ -1,0 +1,184 @@
+//! Extractors that turn bad input into problem+json instead of axum's plain-text
+//! rejections: malformed JSON is 400, a missing or mistyped field is 422 naming the
+//! field, a wrong content type is 415 and an oversized body is 413.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body, deserialised with the failing field's path in the error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "expected a body with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge("the request body is larger than allowed".into())
+            } else {
+                ApiError::bad_request("unreadable_body", rejection.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Deserialises JSON, telling syntax errors (400) from shape errors (422, with field).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let field = if path == "." {
+                missing_field(&inner).unwrap_or_default()
+            } else {
+                path
+            };
+            ApiError::Validation(vec![FieldError {
+                field,
+                message: clean_message(&inner),
+            }])
+        } else {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            )
+        }
+    })
+}
+
+/// serde reports a missing field at the parent's path; the name is in the message.
+fn missing_field(err: &serde_json::Error) -> Option<String> {
+    let msg = err.to_string();
+    let rest = msg.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// Drops serde's " at line 1 column 9" suffix, which means nothing to an API client.
+fn clean_message(err: &serde_json::Error) -> String {
+    let msg = err.to_string();
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    }
+}
+
+fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// Query parameters, with the same error shape as [`ApiJson`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded_deserializer(query);
+        de.map(ApiQuery)
+    }
+}
+
+fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}").parse().map_err(|_| {
+            ApiError::bad_request("malformed_query", "the query string is not valid")
+        })?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| {
+        ApiError::Validation(vec![FieldError {
+            field: "query".into(),
+            message: e.body_text(),
+        }])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "fields exist to be deserialised")]
+    struct Body {
+        email: String,
+        items: Vec<Item>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "fields exist to be deserialised")]
+    struct Item {
+        quantity: u32,
+    }
+
+    fn field_of(err: ApiError) -> (String, String) {
+        match err {
+            ApiError::Validation(mut errs) => {
+                let e = errs.remove(0);
+                (e.field, e.message)
+            }
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let err = parse_json::<Body>(br#"{"items": []}"#).unwrap_err();
+        assert_eq!(field_of(err).0, "email");
+    }
+
+    #[test]
+    fn a_wrong_type_deep_in_the_body_is_named_by_path() {
+        let err = parse_json::<Body>(br#"{"email":"a","items":[{"quantity":1},{"quantity":"x"}]}"#)
+            .unwrap_err();
+        let (field, message) = field_of(err);
+        assert_eq!(field, "items[1].quantity");
+        assert!(!message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        let err = parse_json::<Body>(b"{\"email\": ").unwrap_err();
+        assert!(matches!(
+            err,
+            ApiError::BadRequest {
+                code: "malformed_json",
+                ..
+            }
+        ));
+    }
+}

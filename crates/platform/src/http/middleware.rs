@@ -1,0 +1,132 @@
+//! Cross-cutting request handling: ids, logs, metrics and headers.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+use crate::error::problem_response;
+
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives every request an id (the caller's, when it is sane), runs it inside a span and
+/// the request-id task-local, logs one line when it ends and records metrics.
+pub(crate) async fn observe(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID, value);
+    }
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request.id = %id, http.method = %method, http.route = route.as_deref().unwrap_or(&path));
+    let started = Instant::now();
+    let mut res = crate::context::with_request_id(id.clone(), next.run(req))
+        .instrument(span.clone())
+        .await;
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16();
+    let _enter = span.enter();
+    // One line per request; health probes would drown everything else.
+    if !path.starts_with("/healthz")
+        && !path.starts_with("/readyz")
+        && !path.starts_with("/metrics")
+    {
+        tracing::info!(
+            http.status = status,
+            duration_ms = elapsed.as_millis() as u64,
+            "{method} {path} answered {status}"
+        );
+    }
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route.unwrap_or_else(|| "unmatched".into())),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    res
+}
+
+/// Headers that cost nothing and close whole classes of browser attacks.
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cross-origin-opener-policy", "same-origin"),
+        (
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    ] {
+        h.entry(HeaderName::from_static(name))
+            .or_insert(HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// Layers below the handlers (body limits, timeouts, method routing) answer with empty
+/// or plain-text bodies; this gives them the same problem+json shape as handler errors.
+pub(crate) async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+    if is_problem {
+        return res;
+    }
+    let (code, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not accept that method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than allowed",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "unsupported content type")
+        }
+        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        s if s.is_server_error() => ("internal", "an unexpected error occurred"),
+        _ => ("bad_request", "the request could not be handled"),
+    };
+    let (parts, _) = res.into_parts();
+    let mut out = problem_response(status, code, detail.into(), Vec::new());
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}

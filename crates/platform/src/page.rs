@@ -1,0 +1,80 @@
+//! Cursor pagination shared by every list endpoint: `{items, next_cursor}`, with an
+//! opaque cursor (base64url JSON of the position) and a bounded `limit`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_LIMIT: u64 = 20;
+pub const MAX_LIMIT: u64 = 100;
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass back as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `?cursor=…&limit=…`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<u64>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> Result<u64, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::field(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )),
+        }
+    }
+
+    pub fn position<P: DeserializeOwned>(&self) -> Result<Option<P>, ApiError> {
+        self.cursor.as_deref().map(decode_cursor).transpose()
+    }
+}
+
+pub fn encode_cursor<P: Serialize>(position: &P) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+}
+
+pub fn decode_cursor<P: DeserializeOwned>(cursor: &str) -> Result<P, ApiError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| ApiError::field("cursor", "is not a cursor this API issued"))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::field("cursor", "is not a cursor this API issued"))
+}
+
+/// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
+pub fn paginate<R, T: ToSchema, P: Serialize>(
+    mut rows: Vec<R>,
+    limit: u64,
+    position_of: impl Fn(&R) -> P,
+    render: impl Fn(R) -> T,
+) -> Page<T> {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|r| encode_cursor(&position_of(r)))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(render).collect(),
+        next_cursor,
+    }
+}

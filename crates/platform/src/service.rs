@@ -1,0 +1,47 @@
+//! What a service is given to run, and what it hands back to be composed into a process.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::TokenVerifier;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::events::SharedBus;
+use crate::events::outbox::Relay;
+use crate::http::Probe;
+use crate::ratelimit::RateLimiter;
+use crate::tasks::Tasks;
+
+/// Which way the services are deployed; decides defaults such as the dev mailbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topology {
+    /// Every service in one process on embedded back-ends.
+    SingleProcess,
+    /// One service (or a few) per process on shared infrastructure.
+    Distributed,
+}
+
+/// Everything a service needs from its process.
+#[derive(Clone)]
+pub struct ServiceContext {
+    pub name: &'static str,
+    pub settings: Arc<Settings>,
+    pub topology: Topology,
+    /// The service's own database, migrated.
+    pub db: DatabaseConnection,
+    pub bus: SharedBus,
+    /// The service's outbox relay; wake it after committing events.
+    pub relay: Relay,
+    pub clock: Arc<dyn Clock>,
+    pub limiter: RateLimiter,
+    pub verifier: Arc<TokenVerifier>,
+    pub tasks: Tasks,
+}
+
+/// A started service: its routes (with their OpenAPI declarations) and readiness checks.
+pub struct ServiceParts {
+    pub router: OpenApiRouter,
+    pub probes: Vec<Probe>,
+}

@@ -1,0 +1,65 @@
+//! Identity: customers and staff, their credentials and sessions.
+//!
+//! Owns customers, staff and roles, password hashes, sessions (refresh-token families),
+//! verification and reset tokens, shipping addresses and the staff audit trail. Signs
+//! access tokens and publishes the verification keys at `/.well-known/jwks.json`.
+//!
+//! Publishes `identity.customer.*` (registered, verification requested, verified,
+//! updated, password reset requested, password changed), `identity.address.*` and
+//! `identity.staff.created`. Consumes nothing.
+
+mod domain;
+mod http;
+mod migrations;
+mod sessions;
+mod store;
+mod verification;
+
+pub mod bootstrap;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use platform::auth::{SigningKey, TokenVerifier};
+use platform::http::{Probe, TrustForwardedFor};
+use platform::service::{ServiceContext, ServiceParts};
+
+pub use migrations::Migrator;
+
+pub const NAME: &str = "identity";
+
+/// Shared by every identity handler.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub ctx: ServiceContext,
+    pub key: Arc<SigningKey>,
+}
+
+impl FromRef<AppState> for Arc<TokenVerifier> {
+    fn from_ref(s: &AppState) -> Self {
+        s.ctx.verifier.clone()
+    }
+}
+
+impl FromRef<AppState> for TrustForwardedFor {
+    fn from_ref(s: &AppState) -> Self {
+        TrustForwardedFor(s.ctx.settings.http.trust_forwarded_for)
+    }
+}
+
+/// Starts identity: its outbox relay and its routes. `key` signs access tokens.
+pub async fn start(ctx: ServiceContext, key: Arc<SigningKey>) -> anyhow::Result<ServiceParts> {
+    if ctx.settings.bus.relay_enabled {
+        ctx.tasks
+            .spawn("identity-outbox-relay", ctx.relay.clone().run());
+    }
+    let db = ctx.db.clone();
+    let state = AppState { ctx, key };
+    Ok(ServiceParts {
+        router: http::router(state),
+        probes: vec![Probe::new("identity.database", move || {
+            let db = db.clone();
+            async move { platform::db::ping(&db).await }
+        })],
+    })
+}

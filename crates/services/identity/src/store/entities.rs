@@ -1,0 +1,166 @@
+//! sea-orm entities for the identity tables. Nothing outside `store/` sees these types.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod customer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "customers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub email: String,
+        pub name: String,
+        pub password_hash: String,
+        pub email_verified: bool,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i64,
+    }
+    no_relations!();
+}
+
+pub mod staff {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "staff")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub email: String,
+        pub name: String,
+        pub role: String,
+        pub password_hash: String,
+        pub is_bootstrap: bool,
+        pub disabled_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i64,
+    }
+    no_relations!();
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub account_kind: String,
+        pub account_id: Uuid,
+        pub remember_me: bool,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub revoked_reason: Option<String>,
+    }
+    no_relations!();
+}
+
+pub mod refresh_token {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refresh_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub session_id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub spent_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod email_verification {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "email_verifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub customer_id: Uuid,
+        pub email: String,
+        pub purpose: String,
+        pub token_hash: String,
+        pub code_hash: String,
+        pub failed_attempts: i32,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub consumed_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod password_reset {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "password_resets")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub customer_id: Uuid,
+        pub token_hash: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub used_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod address {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "addresses")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub customer_id: Uuid,
+        pub label: String,
+        pub recipient_name: String,
+        pub phone: String,
+        pub line1: String,
+        pub line2: Option<String>,
+        pub city: String,
+        pub region: Option<String>,
+        pub postal_code: String,
+        pub country: String,
+        pub note: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i64,
+    }
+    no_relations!();
+}
+
+pub mod audit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub actor_id: Uuid,
+        pub action: String,
+        pub target_kind: String,
+        pub target_id: String,
+        pub details: String,
+        pub client_ip: String,
+        pub at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -1,0 +1,178 @@
+//! Email verification: issuing a secret (a long link token and a 6-digit code for the
+//! same proof) and applying a successful proof to the account.
+
+use chrono::{DateTime, Utc};
+use contracts::identity::{
+    CustomerUpdated, CustomerVerified, VerificationPurpose, VerificationRequested,
+};
+use platform::ApiError;
+use platform::crypto::{constant_time_eq, random_code, random_token, sha256_hex};
+use platform::events::outbox;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use crate::domain::{VERIFICATION_MAX_FAILURES, VERIFICATION_TTL};
+use crate::store::accounts::{self, Customer, CustomerChange};
+use crate::store::one_time::{self, NewVerification, Verification};
+
+fn purpose_str(p: VerificationPurpose) -> &'static str {
+    match p {
+        VerificationPurpose::Registration => "registration",
+        VerificationPurpose::EmailChange => "email_change",
+    }
+}
+
+/// The code is hashed with the verification's id so equal codes hash differently.
+fn code_hash(id: Uuid, code: &str) -> String {
+    sha256_hex(format!("{id}:{code}").as_bytes())
+}
+
+/// Issues a fresh verification for `email` (retiring older ones) and queues its mail.
+pub(crate) async fn issue<C: ConnectionTrait>(
+    txn: &C,
+    customer: &Customer,
+    email: &str,
+    purpose: VerificationPurpose,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let id = Uuid::now_v7();
+    let token = random_token();
+    let code = random_code(6);
+    let expires_at = now + VERIFICATION_TTL;
+    one_time::replace_verification(
+        txn,
+        NewVerification {
+            id,
+            customer_id: customer.id,
+            email,
+            purpose: purpose_str(purpose),
+            token_hash: &sha256_hex(token.as_bytes()),
+            code_hash: &code_hash(id, &code),
+            expires_at,
+        },
+        now,
+    )
+    .await?;
+    let event = VerificationRequested {
+        customer_id: customer.id,
+        email: email.to_owned(),
+        name: customer.name.clone(),
+        purpose,
+        token,
+        code,
+        expires_at,
+    };
+    outbox::enqueue(txn, &event, customer.version, now).await?;
+    Ok(())
+}
+
+fn invalid() -> ApiError {
+    ApiError::bad_request(
+        "invalid_verification",
+        "the verification link or code is invalid, used or expired",
+    )
+}
+
+/// Finds the verification a link token proves.
+pub(crate) async fn by_token<C: ConnectionTrait>(
+    txn: &C,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Verification, ApiError> {
+    let v = one_time::verification_by_token(txn, &sha256_hex(token.as_bytes()))
+        .await?
+        .ok_or_else(invalid)?;
+    if !v.is_usable(now, VERIFICATION_MAX_FAILURES) {
+        return Err(invalid());
+    }
+    Ok(v)
+}
+
+/// Outcome of checking a code: a wrong code must still be counted, in its own commit.
+pub(crate) enum CodeCheck {
+    Valid(Verification),
+    Wrong(Uuid),
+    Unusable,
+}
+
+pub(crate) async fn by_code<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<CodeCheck, ApiError> {
+    let Some(v) = one_time::latest_verification_for_email(db, email).await? else {
+        return Ok(CodeCheck::Unusable);
+    };
+    if !v.is_usable(now, VERIFICATION_MAX_FAILURES) {
+        return Ok(CodeCheck::Unusable);
+    }
+    if constant_time_eq(code_hash(v.id, code).as_bytes(), v.code_hash.as_bytes()) {
+        Ok(CodeCheck::Valid(v))
+    } else {
+        Ok(CodeCheck::Wrong(v.id))
+    }
+}
+
+/// Consumes `v` and marks the address verified (switching to it for an email change).
+pub(crate) async fn apply<C: ConnectionTrait>(
+    txn: &C,
+    v: &Verification,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if !one_time::consume_verification(txn, v.id, now).await? {
+        return Err(invalid());
+    }
+    let customer = accounts::customer(txn, v.customer_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let change = if v.purpose == purpose_str(VerificationPurpose::EmailChange) {
+        if let Some(other) = accounts::customer_by_email(txn, &v.email).await? {
+            if other.id != customer.id {
+                return Err(ApiError::conflict(
+                    "email_taken",
+                    "this address now belongs to another account",
+                ));
+            }
+        }
+        CustomerChange {
+            email: Some(&v.email),
+            email_verified: Some(true),
+            ..Default::default()
+        }
+    } else if customer.email == v.email {
+        CustomerChange {
+            email_verified: Some(true),
+            ..Default::default()
+        }
+    } else {
+        // The account moved to another address since this mail was sent.
+        return Err(invalid());
+    };
+    let version = accounts::update_customer(txn, customer.id, customer.version, change, now)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "concurrent_update",
+                "the account changed meanwhile; try again",
+            )
+        })?;
+    outbox::enqueue(
+        txn,
+        &CustomerVerified {
+            customer_id: customer.id,
+            email: v.email.clone(),
+        },
+        version,
+        now,
+    )
+    .await?;
+    let updated = CustomerUpdated {
+        customer_id: customer.id,
+        email: v.email.clone(),
+        name: customer.name.clone(),
+        email_verified: true,
+    };
+    outbox::enqueue(txn, &updated, version, now).await?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! What notifications does with events: queue the mail an event calls for, exactly
+//! once per event (the inbox claim and the queued mail commit together).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use platform::clock::Clock;
+use platform::events::{Envelope, Handler, inbox};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use tokio::sync::Notify;
+
+use crate::render::{Links, render};
+use crate::store;
+
+pub(crate) struct MailOnEvents {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    pub links: Links,
+    pub wake_sender: Arc<Notify>,
+}
+
+#[async_trait]
+impl Handler for MailOnEvents {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        let Some((template, mail)) = render(envelope, &self.links)? else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        if !inbox::claim(&txn, "notifications", envelope.id, now).await? {
+            return Ok(());
+        }
+        store::enqueue(&txn, envelope.id, template, &mail, now).await?;
+        txn.commit().await?;
+        tracing::info!(event.id = %envelope.id, event.type = %envelope.event_type, mail.template = template, "mail queued");
+        self.wake_sender.notify_one();
+        Ok(())
+    }
+}

@@ -1,0 +1,97 @@
+//! Notifications: every mail the shop sends.
+//!
+//! Owns outgoing mail with its delivery attempts, the templates, and the dev mailbox.
+//! Consumes identity events (and, as they arrive, order and payment events), renders
+//! each mail from a text and an HTML template, queues it in its own database in the
+//! same transaction that records the event as handled, and a sender delivers the queue
+//! with retries. Publishes nothing.
+
+mod events;
+mod http;
+mod mailer;
+mod migrations;
+mod render;
+mod sender;
+mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use platform::events::Consumer;
+use platform::http::Probe;
+use platform::service::{ServiceContext, ServiceParts, Topology};
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+
+pub use mailer::{Mail, Mailer};
+pub use migrations::Migrator;
+
+pub const NAME: &str = "notifications";
+
+/// Whether the dev mailbox replaces SMTP: as configured, or by default only in the
+/// single-process topology without an SMTP URL.
+pub fn dev_mailbox_enabled(ctx: &ServiceContext) -> bool {
+    let mail = &ctx.settings.mail;
+    mail.dev_mailbox
+        .unwrap_or(ctx.topology == Topology::SingleProcess && mail.smtp_url.is_none())
+}
+
+pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+    let dev = dev_mailbox_enabled(&ctx);
+    let mailer: Arc<dyn Mailer> = if dev {
+        Arc::new(mailer::DevMailbox::new(ctx.db.clone(), ctx.clock.clone()))
+    } else {
+        let url = ctx.settings.mail.smtp_url.as_ref().context(
+            "mail.smtp_url (MERCATO_MAIL__SMTP_URL) is required unless the dev mailbox is on (mail.dev_mailbox = true)",
+        )?;
+        Arc::new(mailer::SmtpMailer::new(
+            url.expose_secret(),
+            &ctx.settings.mail.from,
+        )?)
+    };
+    tracing::info!(
+        mailer = mailer.name(),
+        "notifications will send mail through {}",
+        mailer.name()
+    );
+
+    let wake_sender = Arc::new(Notify::new());
+    let handler = events::MailOnEvents {
+        db: ctx.db.clone(),
+        clock: ctx.clock.clone(),
+        links: render::Links {
+            public_url: ctx.settings.http.public_url.clone(),
+        },
+        wake_sender: wake_sender.clone(),
+    };
+    ctx.bus
+        .subscribe(
+            Consumer {
+                name: "notifications-identity".into(),
+                filter: "identity.>".into(),
+                handler: Arc::new(handler),
+            },
+            &ctx.tasks,
+        )
+        .await?;
+    let sender = sender::Sender {
+        db: ctx.db.clone(),
+        clock: ctx.clock.clone(),
+        mailer,
+        max_attempts: ctx.settings.mail.max_attempts.max(1),
+        bus: ctx.settings.bus.clone(),
+        wake: wake_sender,
+        idle: Duration::from_millis(500),
+    };
+    ctx.tasks.spawn("notifications-sender", sender.run());
+
+    let db = ctx.db.clone();
+    Ok(ServiceParts {
+        router: http::router(ctx, dev),
+        probes: vec![Probe::new("notifications.database", move || {
+            let db = db.clone();
+            async move { platform::db::ping(&db).await }
+        })],
+    })
+}
