@@ -298,12 +298,14 @@ impl Default for LogSettings {
 
 impl Settings {
     /// Defaults, then the TOML file when given, then `MERCATO_*` variables.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig.merge(Env::prefixed("MERCATO_").split("__")).extract()
+        fig.merge(Env::prefixed("MERCATO_").split("__"))
+            .extract()
+            .map_err(Box::new)
     }
 }
 

@@ -1,1 +1,40 @@
-//! placeholder
+//! Test plumbing: start a real Mercato on a random port with fresh databases, on either
+//! back-end, and talk to it over HTTP the way a client does.
+//!
+//! Every black-box suite runs twice, through [`backend_tests!`]: on the embedded
+//! back-ends (SQLite, the embedded event log, in-memory limits) and on the distributed
+//! ones (PostgreSQL, NATS JetStream, Redis). When the distributed services are not
+//! reachable, a run outside CI skips that half and says so; a run in CI (`CI=true`)
+//! fails loudly instead.
+
+mod backend;
+mod client;
+
+pub use backend::{Backend, distributed_backends_available};
+pub use client::{MailMessage, TestApp, TestResponse, drop_distributed_resources};
+
+/// Declares `embedded` and `distributed` test modules that run each listed
+/// `async fn name(backend: Backend)` on both back-ends.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Embedded).await
+                }
+            )*
+        }
+        mod distributed {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::distributed_backends_available() {
+                        super::$name($crate::Backend::Distributed).await
+                    }
+                }
+            )*
+        }
+    };
+}

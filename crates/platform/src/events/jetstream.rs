@@ -280,15 +280,11 @@ impl EventBus for JetStreamBus {
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
-        match self.client.connection_state() {
-            async_nats::connection::State::Connected => {
-                self.js
-                    .query_account()
-                    .await
-                    .map_err(|e| anyhow!("JetStream did not answer: {e}"))?;
-                Ok(())
-            }
-            state => Err(anyhow!("NATS connection is {state:?}")),
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            anyhow::bail!("not connected to NATS");
         }
+        // A JetStream round trip, not just a socket check: fetching a stream's info fails
+        // when the server runs without JetStream or its storage is unavailable.
+        self.stream("deadletter").await.map(|_| ())
     }
 }

@@ -41,7 +41,7 @@ where
 /// Deserialises JSON, telling syntax errors (400) from shape errors (422, with field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
@@ -60,7 +60,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("the body is not valid JSON: {inner}"),
             )
         }
-    })
+    })?;
+    // Trailing text after the document means the client sent something other than it
+    // thinks; refuse it rather than act on a prefix.
+    de.end().map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    Ok(value)
 }
 
 /// serde reports a missing field at the parent's path; the name is in the message.
@@ -168,6 +174,18 @@ mod tests {
         let (field, message) = field_of(err);
         assert_eq!(field, "items[1].quantity");
         assert!(!message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn text_after_the_document_is_refused() {
+        let err = parse_json::<Item>(br#"{"quantity": 1} trailing"#).unwrap_err();
+        assert!(matches!(
+            err,
+            ApiError::BadRequest {
+                code: "malformed_json",
+                ..
+            }
+        ));
     }
 
     #[test]

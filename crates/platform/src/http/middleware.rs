@@ -96,12 +96,16 @@ pub(crate) async fn problem_for_bare_errors(req: Request, next: Next) -> Respons
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let is_problem = res
+    // Bodies that already speak JSON (problem+json from handlers, the readiness report)
+    // are left alone; only empty and plain-text bodies from lower layers are replaced.
+    let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/problem+json"));
-    if is_problem {
+        .is_some_and(|ct| {
+            ct.starts_with("application/problem+json") || ct.starts_with("application/json")
+        });
+    if is_json {
         return res;
     }
     let (code, detail) = match status {

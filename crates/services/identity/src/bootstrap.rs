@@ -5,7 +5,7 @@ use contracts::identity::StaffCreated;
 use platform::clock::Clock;
 use platform::events::outbox;
 use platform::validate::{Fields, parse_email};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::password::{self, Password};
@@ -49,7 +49,7 @@ pub async fn create_staff(
     };
     let hash = password::hash(&pw).await?;
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = platform::db::begin_write(db).await?;
     if accounts::staff_by_email(&txn, &email).await?.is_some() {
         anyhow::bail!("a staff account with email {email} already exists");
     }

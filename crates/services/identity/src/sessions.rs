@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use contracts::claims::{AccessClaims, AccountKind, StaffRole};
 use platform::ApiError;
 use platform::crypto::{random_token, sha256_hex};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -121,7 +121,7 @@ impl AppState {
         let invalid = || ApiError::unauthorized("the refresh token is invalid, expired or revoked");
         let now = self.ctx.clock.now();
         let hash = sha256_hex(refresh_token.as_bytes());
-        let txn = self.ctx.db.begin().await?;
+        let txn = platform::db::begin_write(&self.ctx.db).await?;
         let presented = sessions::find_refresh_token(&txn, &hash)
             .await?
             .ok_or_else(invalid)?;

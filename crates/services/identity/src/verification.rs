@@ -8,7 +8,7 @@ use contracts::identity::{
 use platform::ApiError;
 use platform::crypto::{constant_time_eq, random_code, random_token, sha256_hex};
 use platform::events::outbox;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use crate::domain::{VERIFICATION_MAX_FAILURES, VERIFICATION_TTL};
@@ -88,15 +88,18 @@ pub(crate) async fn by_token<C: ConnectionTrait>(
     Ok(v)
 }
 
-/// Outcome of checking a code: a wrong code must still be counted, in its own commit.
+/// Outcome of checking a code.
 pub(crate) enum CodeCheck {
     Valid(Verification),
-    Wrong(Uuid),
+    Wrong,
     Unusable,
 }
 
-pub(crate) async fn by_code<C: ConnectionTrait>(
-    db: &C,
+/// Compares a code with the newest verification sent to `email`. Every comparison,
+/// right or wrong, spends one of the verification's attempts first, in its own commit,
+/// so a burst of parallel guesses gets no more tries than a slow one.
+pub(crate) async fn by_code(
+    db: &DatabaseConnection,
     email: &str,
     code: &str,
     now: DateTime<Utc>,
@@ -104,13 +107,15 @@ pub(crate) async fn by_code<C: ConnectionTrait>(
     let Some(v) = one_time::latest_verification_for_email(db, email).await? else {
         return Ok(CodeCheck::Unusable);
     };
-    if !v.is_usable(now, VERIFICATION_MAX_FAILURES) {
+    if !v.is_usable(now, VERIFICATION_MAX_FAILURES)
+        || !one_time::take_attempt(db, v.id, VERIFICATION_MAX_FAILURES).await?
+    {
         return Ok(CodeCheck::Unusable);
     }
     if constant_time_eq(code_hash(v.id, code).as_bytes(), v.code_hash.as_bytes()) {
         Ok(CodeCheck::Valid(v))
     } else {
-        Ok(CodeCheck::Wrong(v.id))
+        Ok(CodeCheck::Wrong)
     }
 }
 
@@ -127,13 +132,12 @@ pub(crate) async fn apply<C: ConnectionTrait>(
         .await?
         .ok_or_else(invalid)?;
     let change = if v.purpose == purpose_str(VerificationPurpose::EmailChange) {
-        if let Some(other) = accounts::customer_by_email(txn, &v.email).await? {
-            if other.id != customer.id {
-                return Err(ApiError::conflict(
-                    "email_taken",
-                    "this address now belongs to another account",
-                ));
-            }
+        let owner = accounts::customer_by_email(txn, &v.email).await?;
+        if owner.is_some_and(|other| other.id != customer.id) {
+            return Err(ApiError::conflict(
+                "email_taken",
+                "this address now belongs to another account",
+            ));
         }
         CustomerChange {
             email: Some(&v.email),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use platform::clock::Clock;
 use platform::events::{Envelope, Handler, inbox};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::render::{Links, render};
@@ -26,7 +26,7 @@ impl Handler for MailOnEvents {
             return Ok(());
         };
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = platform::db::begin_write(&self.db).await?;
         if !inbox::claim(&txn, "notifications", envelope.id, now).await? {
             return Ok(());
         }

@@ -11,7 +11,6 @@ use platform::error::{ApiError, ApiResult};
 use platform::events::outbox;
 use platform::http::ApiJson;
 use platform::page::Page;
-use sea_orm::TransactionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -105,7 +104,10 @@ async fn add_address(
 ) -> ApiResult<(StatusCode, Json<AddressView>)> {
     let address = Address::parse(&input, None)?;
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    // Lock the customer so concurrent additions count one after another (PostgreSQL;
+    // SQLite's immediate transaction already serialises writers).
+    crate::store::accounts::lock_customer(&txn, auth.customer_id).await?;
     if addresses::count(&txn, auth.customer_id).await? >= MAX_ADDRESSES {
         return Err(ApiError::conflict(
             "too_many_addresses",
@@ -138,7 +140,7 @@ async fn update_address(
     ApiJson(input): ApiJson<AddressInput>,
 ) -> ApiResult<Response> {
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let current = addresses::get(&txn, auth.customer_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("address"))?;
@@ -180,7 +182,7 @@ async fn delete_address(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let current = addresses::get(&txn, auth.customer_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("address"))?;

@@ -20,7 +20,6 @@ use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp};
 use platform::validate::{Fields, parse_email};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -91,7 +90,7 @@ async fn register(
     // Hash before looking the address up, so both answers cost the same time.
     let hash = password::hash(&pw).await?;
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let created = match accounts::customer_by_email(&txn, &email).await? {
         Some(_) => None,
         None => match accounts::insert_customer(&txn, &email, &name, &hash, now).await {
@@ -123,7 +122,7 @@ async fn register(
             drop(txn);
             // A taken address: its owner hears about it; the caller sees what a new
             // registration would look like.
-            let txn = s.ctx.db.begin().await?;
+            let txn = platform::db::begin_write(&s.ctx.db).await?;
             if let Some(owner) = accounts::customer_by_email(&txn, &email).await? {
                 let notice = RegistrationAttempted {
                     customer_id: owner.id,
@@ -171,12 +170,16 @@ async fn verify_email(
     let limit = s.ctx.settings.rate_limits.verify_per_client;
     s.ctx.limiter.check(&limit_key, limit).await?;
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
-    let result = match (&req.token, &req.email, &req.code) {
-        (Some(token), _, _) => match verification::by_token(&txn, token, now).await {
-            Ok(v) => verification::apply(&txn, &v, now).await,
-            Err(e) => Err(e),
-        },
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_verification",
+            "the verification link or code is invalid, used or expired",
+        )
+    };
+    // Find what the request proves first (a code check commits its attempt on its own),
+    // then apply it in one write transaction.
+    let proven = match (&req.token, &req.email, &req.code) {
+        (Some(token), _, _) => verification::by_token(&s.ctx.db, token, now).await,
         (None, Some(email), Some(code)) => {
             let mut f = Fields::new();
             let email = f.parse("email", parse_email(email));
@@ -186,35 +189,32 @@ async fn verify_email(
                 "must be the 6 digits from the mail",
             );
             f.finish()?;
-            match verification::by_code(&txn, email.as_deref().unwrap_or_default(), code, now)
+            match verification::by_code(&s.ctx.db, email.as_deref().unwrap_or_default(), code, now)
                 .await?
             {
-                CodeCheck::Valid(v) => verification::apply(&txn, &v, now).await,
-                CodeCheck::Wrong(id) => {
-                    drop(txn);
-                    one_time::count_failed_attempt(&s.ctx.db, id).await?;
-                    s.ctx.limiter.hit(&limit_key, limit).await?;
-                    return Err(ApiError::bad_request(
-                        "invalid_verification",
-                        "the verification link or code is invalid, used or expired",
-                    ));
-                }
-                CodeCheck::Unusable => Err(ApiError::bad_request(
-                    "invalid_verification",
-                    "the verification link or code is invalid, used or expired",
-                )),
+                CodeCheck::Valid(v) => Ok(v),
+                CodeCheck::Wrong | CodeCheck::Unusable => Err(invalid()),
             }
         }
         _ => {
-            return Err(ApiError::Validation(vec![platform::error::FieldError {
-                field: "token".into(),
-                message: "send either the token from the link, or email and code".into(),
-            }]));
+            return Err(ApiError::field(
+                "token",
+                "send either the token from the link, or email and code",
+            ));
         }
+    };
+    let result = match proven {
+        Ok(v) => {
+            let txn = platform::db::begin_write(&s.ctx.db).await?;
+            match verification::apply(&txn, &v, now).await {
+                Ok(()) => txn.commit().await.map_err(ApiError::from),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => {
-            txn.commit().await?;
             s.ctx.relay.wake();
             Ok(StatusCode::NO_CONTENT)
         }
@@ -247,7 +247,7 @@ async fn resend_verification(
         )
         .await?;
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     if let Some(customer) = accounts::customer_by_email(&txn, &email)
         .await?
         .filter(|c| !c.email_verified)
@@ -358,7 +358,7 @@ async fn login(
     .await?;
     let customer =
         customer.ok_or_else(|| ApiError::unauthorized("the email or password is wrong"))?;
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let issued = s
         .open_session(
             &txn,
@@ -432,22 +432,21 @@ async fn forgot_password(
         )
         .await?;
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
-    if let Some(c) = accounts::customer_by_email(&txn, &email).await? {
-        if one_time::resets_since(&txn, c.id, now - RESET_TTL).await? < RESETS_PER_WINDOW {
-            let token = random_token();
-            let expires_at = now + RESET_TTL;
-            one_time::insert_reset(&txn, c.id, &sha256_hex(token.as_bytes()), expires_at, now)
-                .await?;
-            let event = PasswordResetRequested {
-                customer_id: c.id,
-                email: c.email.clone(),
-                name: c.name.clone(),
-                token,
-                expires_at,
-            };
-            outbox::enqueue(&txn, &event, c.version, now).await?;
-        }
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    if let Some(c) = accounts::customer_by_email(&txn, &email).await?
+        && one_time::resets_since(&txn, c.id, now - RESET_TTL).await? < RESETS_PER_WINDOW
+    {
+        let token = random_token();
+        let expires_at = now + RESET_TTL;
+        one_time::insert_reset(&txn, c.id, &sha256_hex(token.as_bytes()), expires_at, now).await?;
+        let event = PasswordResetRequested {
+            customer_id: c.id,
+            email: c.email.clone(),
+            name: c.name.clone(),
+            token,
+            expires_at,
+        };
+        outbox::enqueue(&txn, &event, c.version, now).await?;
     }
     txn.commit().await?;
     s.ctx.relay.wake();
@@ -478,7 +477,7 @@ async fn reset_password(
         return Err(invalid());
     }
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let customer_id = one_time::use_reset(&txn, &sha256_hex(req.token.as_bytes()), now)
         .await?
         .ok_or_else(invalid)?;

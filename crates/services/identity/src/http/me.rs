@@ -11,7 +11,6 @@ use platform::error::{ApiError, ApiResult};
 use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp};
 use platform::validate::{Fields, parse_email};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -140,7 +139,7 @@ async fn update_me(
     f.finish()?;
     let expected = if_match(&headers)?.or(req.version);
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let customer = accounts::customer(&txn, auth.customer_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
@@ -207,7 +206,7 @@ async fn change_password(
     })?;
     let hash = password::hash(&pw).await?;
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let change = CustomerChange {
         password_hash: Some(&hash),
         ..Default::default()

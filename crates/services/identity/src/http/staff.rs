@@ -13,7 +13,6 @@ use platform::events::outbox;
 use platform::http::{ApiJson, ApiQuery, ClientIp};
 use platform::page::{Page, PageParams, paginate};
 use platform::validate::{Fields, parse_email};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -118,7 +117,7 @@ async fn create_staff(
     };
     let hash = password::hash(&pw).await?;
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let new = NewStaff {
         email: &email,
         name: &name,
@@ -252,7 +251,7 @@ async fn update_staff(
         None => None,
     };
     let role_changed = role.is_some_and(|r| r != current.role);
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let change = StaffChange {
         name: name.as_deref(),
         role,
@@ -296,7 +295,7 @@ async fn disable_staff(
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let now = s.ctx.clock.now();
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let current = accounts::staff_member(&txn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("staff member"))?;

@@ -8,7 +8,6 @@ use platform::auth::StaffAuth;
 use platform::error::{ApiError, ApiResult};
 use platform::http::{ApiJson, ClientIp};
 use platform::validate::parse_email;
-use sea_orm::TransactionTrait;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -56,7 +55,7 @@ async fn staff_login(
     )
     .await?;
     let staff = staff.ok_or_else(|| ApiError::unauthorized("the email or password is wrong"))?;
-    let txn = s.ctx.db.begin().await?;
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
     let issued = s
         .open_session(
             &txn,

@@ -54,6 +54,16 @@ pub async fn customer<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Cus
         .map(Into::into))
 }
 
+/// Takes the customer's row lock until the transaction ends (`FOR UPDATE`; a no-op on
+/// SQLite, whose write transactions are serialised anyway).
+pub async fn lock_customer<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    customer::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_customer<C: ConnectionTrait>(
     db: &C,
     email: &str,

@@ -123,16 +123,25 @@ pub async fn latest_verification_for_customer<C: ConnectionTrait>(
         .map(Into::into))
 }
 
-pub async fn count_failed_attempt<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
-    email_verification::Entity::update_many()
+/// Uses up one of a verification's attempts before a code is compared. The conditional
+/// update takes the row lock, so concurrent guesses queue and at most
+/// `max_attempts` are ever compared; `false` means none are left.
+pub async fn take_attempt<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    max_attempts: i32,
+) -> Result<bool, DbErr> {
+    let res = email_verification::Entity::update_many()
         .col_expr(
             email_verification::Column::FailedAttempts,
             Expr::col(email_verification::Column::FailedAttempts).add(1),
         )
         .filter(email_verification::Column::Id.eq(id))
+        .filter(email_verification::Column::FailedAttempts.lt(max_attempts))
+        .filter(email_verification::Column::ConsumedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
 /// Consumes a verification if it is still unused; `false` when a concurrent request won.

@@ -1,0 +1,417 @@
+//! `TestApp`: a running app and one helper per endpoint the suites use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mercato::app::{self, AppOptions, ServiceName};
+use platform::clock::OffsetClock;
+use platform::config::Settings;
+use platform::service::Topology;
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use crate::backend::{self, Backend};
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestResponse {
+    /// The `errors[].field` names of a validation problem.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn is_problem(&self) -> bool {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/problem+json"))
+    }
+
+    /// Asserts a problem+json answer with `status`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert!(
+            self.is_problem(),
+            "expected problem+json, got {:?}: {}",
+            self.headers.get("content-type"),
+            self.text
+        );
+        assert_eq!(self.body["status"], status, "problem status field");
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+}
+
+/// A mail from the dev mailbox.
+#[derive(Clone, Debug, Deserialize)]
+pub struct MailMessage {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl MailMessage {
+    /// The `token=` value of the first link in the mail.
+    pub fn link_token(&self) -> Option<String> {
+        let start = self.text.find("token=")? + "token=".len();
+        Some(
+            self.text[start..]
+                .split(|c: char| c.is_whitespace())
+                .next()?
+                .to_owned(),
+        )
+    }
+
+    /// The 6-digit code in the mail.
+    pub fn code(&self) -> Option<String> {
+        let start = self.text.find("code: ")? + "code: ".len();
+        Some(self.text[start..start + 6].to_owned())
+    }
+}
+
+/// A running app with fresh databases.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub settings: Settings,
+    pub clock: Arc<OffsetClock>,
+    pub identity_db: sea_orm::DatabaseConnection,
+    tag: String,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    tasks: platform::tasks::Tasks,
+    _data_dir: TempDir,
+}
+
+fn init_logs() {
+    use std::sync::Once;
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts an app after `tweak` adjusts its settings.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        init_logs();
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let tag = Uuid::now_v7().simple().to_string()[20..].to_owned();
+        let mut settings = backend::settings(backend, data_dir.path(), &tag);
+        tweak(&mut settings);
+        let clock = Arc::new(OffsetClock::default());
+        let opts = AppOptions {
+            settings: settings.clone(),
+            topology: Topology::SingleProcess,
+            services: ServiceName::ALL.to_vec(),
+            clock: clock.clone(),
+        };
+        let app = app::build(opts).await.expect("the app starts");
+        let address = format!("http://{}", app.local_addr());
+        let identity_db = app
+            .databases
+            .iter()
+            .find(|(n, _)| *n == ServiceName::Identity)
+            .map(|(_, db)| db.clone())
+            .expect("identity runs");
+        let tasks = app.tasks().clone();
+        let server = tokio::spawn(app.run(std::future::pending()));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            address,
+            client,
+            backend,
+            settings,
+            clock,
+            identity_db,
+            tag,
+            server,
+            tasks,
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn read(res: reqwest::Response) -> TestResponse {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        TestResponse {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.send(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.send(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(Method::DELETE, path, token, None).await
+    }
+
+    /// Posts raw bytes with a content type, for malformed-input tests.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        let res = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        Self::read(res).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> TestResponse {
+        self.post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": email, "password": password, "name": name}),
+        )
+        .await
+    }
+
+    /// Mails to `to`, newest first, as the dev mailbox lists them now.
+    pub async fn mails_to(&self, to: &str) -> Vec<MailMessage> {
+        let res = self
+            .get(
+                &format!("/api/v1/dev/mailbox?to={}&limit=100", urlencode(to)),
+                None,
+            )
+            .await;
+        res.assert_status(200);
+        serde_json::from_value(res.body["items"].clone()).expect("mailbox items")
+    }
+
+    /// Waits (up to 15 s) until `to` has received at least `count` mails; newest first.
+    pub async fn wait_for_mails(&self, to: &str, count: usize) -> Vec<MailMessage> {
+        for _ in 0..150 {
+            let mails = self.mails_to(to).await;
+            if mails.len() >= count {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{to} did not receive {count} mail(s) in time; has {:?}",
+            self.mails_to(to)
+                .await
+                .iter()
+                .map(|m| &m.subject)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// Registers, reads the verification mail and verifies: a customer ready to shop.
+    pub async fn verified_customer(&self, email: &str, password: &str) -> Value {
+        self.register(email, password, "Test Customer")
+            .await
+            .assert_status(201);
+        let mail = self.wait_for_mails(email, 1).await.remove(0);
+        let token = mail.link_token().expect("a link token");
+        self.post("/api/v1/auth/verify-email", None, json!({"token": token}))
+            .await
+            .assert_status(204);
+        self.login(email, password).await
+    }
+
+    /// Signs a customer in; returns the token pair.
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        res.assert_status(200);
+        res.body
+    }
+
+    /// Creates a staff member the way `mercato admin create-staff` does and signs them in.
+    pub async fn staff_with_role(&self, email: &str, role: &str) -> Value {
+        let password = "staff password for tests";
+        let clock: &dyn platform::clock::Clock = &*self.clock;
+        identity::bootstrap::create_staff(
+            &self.identity_db,
+            clock,
+            email,
+            "Staff Member",
+            role,
+            password,
+        )
+        .await
+        .expect("staff created");
+        let res = self
+            .post(
+                "/api/v1/staff/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        res.assert_status(200);
+        res.body
+    }
+
+    /// Moves the app's clock forward, to expire tokens.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Drop for TestApp {
+    /// Stops the app and, on the distributed back-end, drops its databases and streams
+    /// so repeated runs do not fill the servers.
+    fn drop(&mut self) {
+        self.server.abort();
+        self.tasks.abort_all();
+        if self.backend != Backend::Distributed {
+            return;
+        }
+        drop_distributed_resources(&self.tag, &self.settings.bus.namespace);
+    }
+}
+
+/// Drops the PostgreSQL databases `mtest_<tag>_<service>` and the JetStream streams of
+/// `namespace`. Blocking, so it can run from `Drop`.
+pub fn drop_distributed_resources(tag: &str, namespace: &str) {
+    let (tag, namespace) = (tag.to_owned(), namespace.to_owned());
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(cleanup(&tag, &namespace));
+    })
+    .join();
+}
+
+async fn cleanup(tag: &str, namespace: &str) {
+    use sea_orm::ConnectionTrait;
+    if let Ok(admin) =
+        sea_orm::Database::connect(format!("{}/postgres", backend::postgres_url())).await
+    {
+        for service in ServiceName::ALL {
+            let sql = format!(
+                "DROP DATABASE IF EXISTS \"mtest_{tag}_{}\" WITH (FORCE)",
+                service.as_str()
+            );
+            let _ = admin.execute_unprepared(&sql).await;
+        }
+        let _ = admin.close().await;
+    }
+    if let Ok(client) = async_nats::connect(backend::nats_url()).await {
+        let js = async_nats::jetstream::new(client);
+        let prefix = namespace.to_ascii_uppercase();
+        let names: Vec<String> = {
+            use futures::StreamExt;
+            js.stream_names()
+                .filter_map(|n| async move { n.ok() })
+                .collect()
+                .await
+        };
+        for name in names
+            .into_iter()
+            .filter(|n| n.starts_with(&format!("{prefix}_")))
+        {
+            let _ = js.delete_stream(name).await;
+        }
+    }
+}
