@@ -9,6 +9,7 @@
 
 mod backend;
 mod client;
+pub mod smtp;
 
 pub use backend::{Backend, distributed_backends_available};
 pub use client::{MailMessage, TestApp, TestResponse, drop_distributed_resources};

@@ -33,6 +33,8 @@ pub fn kernel(
     readiness: Readiness,
     settings: &HttpSettings,
 ) -> Router {
+    // Install the metrics recorder now, so requests before the first scrape count too.
+    health::prometheus();
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
     Router::new()
         .merge(api)

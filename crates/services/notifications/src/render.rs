@@ -210,7 +210,10 @@ mod tests {
         .unwrap()
         .unwrap();
         assert!(!mail.html.contains("<script>"));
-        assert!(mail.html.contains("script&#62;x"), "the name is escaped, not dropped");
+        assert!(
+            mail.html.contains("script&#62;x"),
+            "the name is escaped, not dropped"
+        );
         assert!(
             mail.text.contains("<script>x</script>"),
             "text mail keeps the name as typed"
