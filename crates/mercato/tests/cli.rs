@@ -297,7 +297,42 @@ async fn healthcheck_exits_zero_only_when_the_server_is_ready(backend: Backend) 
     assert!(up.success());
 }
 
+async fn migrate_prepares_every_service_database(backend: Backend) {
+    if skip(backend) {
+        return;
+    }
+    let (tag, _cleanup) = new_tag(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .envs(backend_env(backend, &tag))
+        .output()
+        .expect("migrate runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for service in ["identity", "notifications"] {
+        assert!(
+            text.contains(&format!("{service}: migrations applied")),
+            "{text}"
+        );
+    }
+    // Running it again is harmless.
+    let again = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .envs(backend_env(backend, &tag))
+        .output()
+        .expect("runs");
+    assert!(again.status.success());
+}
+
 testkit::backend_tests!(
+    migrate_prepares_every_service_database,
     a_registration_mail_survives_a_sigkill_before_it_was_published,
     an_admin_made_on_the_command_line_signs_in_and_creates_staff,
     a_weak_password_on_the_command_line_is_refused,

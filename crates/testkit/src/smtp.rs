@@ -32,19 +32,21 @@ pub struct ReceivedMail {
 /// A running SMTP server; it stops when dropped.
 pub struct SmtpSink {
     addr: SocketAddr,
-    received: Arc<Mutex<Vec<ReceivedMail>>>,
-    refused: Arc<AtomicUsize>,
+    received: Mailbag,
+    refused: Mailbag,
     server: JoinHandle<()>,
 }
+
+type Mailbag = Arc<Mutex<Vec<ReceivedMail>>>;
 
 /// What every connection shares.
 #[derive(Clone)]
 struct Shared {
-    received: Arc<Mutex<Vec<ReceivedMail>>>,
+    received: Mailbag,
+    /// Messages answered with `451`, kept so a test can compare them with the retry.
+    refused: Mailbag,
     /// Transactions still to refuse; counts down to zero.
     fail_left: Arc<AtomicUsize>,
-    /// Transactions refused so far, so a test can see that a retry happened.
-    refused: Arc<AtomicUsize>,
 }
 
 impl SmtpSink {
@@ -58,8 +60,8 @@ impl SmtpSink {
         let addr = listener.local_addr().expect("the SMTP sink has an address");
         let shared = Shared {
             received: Arc::default(),
-            fail_left: Arc::new(AtomicUsize::new(fail_first)),
             refused: Arc::default(),
+            fail_left: Arc::new(AtomicUsize::new(fail_first)),
         };
         let (received, refused) = (shared.received.clone(), shared.refused.clone());
         let server = tokio::spawn(async move {
@@ -89,15 +91,12 @@ impl SmtpSink {
 
     /// Every message accepted so far, oldest first.
     pub fn received(&self) -> Vec<ReceivedMail> {
-        self.received
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        snapshot(&self.received)
     }
 
-    /// How many transactions were refused with `451`.
-    pub fn refused(&self) -> usize {
-        self.refused.load(Ordering::SeqCst)
+    /// Every message refused with `451` so far, oldest first.
+    pub fn refused(&self) -> Vec<ReceivedMail> {
+        snapshot(&self.refused)
     }
 
     /// Waits until at least `count` messages have been accepted and returns them all;
@@ -114,7 +113,7 @@ impl SmtpSink {
                 panic!(
                     "the SMTP sink did not receive {count} mail(s) in {timeout:?}; it has {} to {to:?} and refused {}",
                     mails.len(),
-                    self.refused()
+                    self.refused().len()
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -126,6 +125,10 @@ impl Drop for SmtpSink {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+fn snapshot(bag: &Mailbag) -> Vec<ReceivedMail> {
+    bag.lock().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
 /// The address inside `<…>` of a `MAIL FROM:` or `RCPT TO:` argument.
@@ -190,27 +193,22 @@ async fn serve(stream: TcpStream, shared: Shared) -> std::io::Result<()> {
                     let text = String::from_utf8_lossy(&line);
                     data.push_str(text.strip_prefix('.').unwrap_or(&text));
                 }
-                let envelope = (from.take().unwrap_or_default(), std::mem::take(&mut to));
+                let mail = ReceivedMail {
+                    from: from.take().unwrap_or_default(),
+                    to: std::mem::take(&mut to),
+                    data,
+                };
                 let refuse = shared
                     .fail_left
                     .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                     .is_ok();
-                if refuse {
-                    shared.refused.fetch_add(1, Ordering::SeqCst);
-                    reply(&mut out, "451 4.3.0 try again later").await?;
+                let (bag, answer) = if refuse {
+                    (&shared.refused, "451 4.3.0 try again later")
                 } else {
-                    let mail = ReceivedMail {
-                        from: envelope.0,
-                        to: envelope.1,
-                        data,
-                    };
-                    shared
-                        .received
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(mail);
-                    reply(&mut out, "250 2.0.0 OK queued").await?;
-                }
+                    (&shared.received, "250 2.0.0 OK queued")
+                };
+                bag.lock().unwrap_or_else(PoisonError::into_inner).push(mail);
+                reply(&mut out, answer).await?;
             }
             "RSET" => {
                 (from, to) = (None, Vec::new());

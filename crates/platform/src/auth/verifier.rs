@@ -200,3 +200,105 @@ mod tests {
         assert_eq!(back.jwks(), key.jwks());
     }
 }
+
+#[cfg(test)]
+mod remote_tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::routing::get;
+    use contracts::claims::{AccessClaims, AccountKind};
+    use tokio::sync::RwLock as AsyncRwLock;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::auth::{Jwks, SigningKey};
+
+    fn claims() -> AccessClaims {
+        let now = chrono::Utc::now().timestamp();
+        AccessClaims {
+            iss: "mercato".into(),
+            sub: Uuid::now_v7(),
+            kind: AccountKind::Customer,
+            role: None,
+            sid: Uuid::now_v7(),
+            iat: now,
+            exp: now + 60,
+            jti: Uuid::now_v7(),
+        }
+    }
+
+    /// Serves a swappable key set and counts how often it was fetched.
+    async fn issuer(jwks: Jwks) -> (String, Arc<AsyncRwLock<Jwks>>, Arc<AtomicUsize>) {
+        let current = Arc::new(AsyncRwLock::new(jwks));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (c, f) = (current.clone(), fetches.clone());
+        let app = axum::Router::new().route(
+            "/.well-known/jwks.json",
+            get(move || {
+                let (c, f) = (c.clone(), f.clone());
+                async move {
+                    f.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(c.read().await.clone())
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, current, fetches)
+    }
+
+    #[tokio::test]
+    async fn a_remote_key_set_is_fetched_once_and_cached() {
+        let key = SigningKey::generate().unwrap();
+        let (url, _, fetches) = issuer(key.jwks()).await;
+        let verifier = TokenVerifier::remote("mercato", url);
+        for _ in 0..5 {
+            verifier
+                .verify(&key.sign(&claims()).unwrap())
+                .await
+                .unwrap();
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn unknown_key_ids_cannot_make_the_verifier_hammer_the_issuer() {
+        let key = SigningKey::generate().unwrap();
+        let (url, _, fetches) = issuer(key.jwks()).await;
+        let verifier = TokenVerifier::remote("mercato", url);
+        verifier
+            .verify(&key.sign(&claims()).unwrap())
+            .await
+            .unwrap();
+        let stranger = SigningKey::generate().unwrap();
+        for _ in 0..10 {
+            assert!(
+                verifier
+                    .verify(&stranger.sign(&claims()).unwrap())
+                    .await
+                    .is_err()
+            );
+        }
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "re-fetches are rate limited"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_issuer_is_reported_as_unavailable_not_as_a_bad_token() {
+        let key = SigningKey::generate().unwrap();
+        let verifier = TokenVerifier::remote("mercato", "http://127.0.0.1:9/.well-known/jwks.json");
+        let err = verifier
+            .verify(&key.sign(&claims()).unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthError::KeysUnavailable), "{err:?}");
+    }
+}
