@@ -1,15 +1,16 @@
 //! Making staff from the command line: how the first admin comes to exist.
 
+use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
 use contracts::identity::StaffCreated;
 use platform::clock::Clock;
 use platform::events::outbox;
 use platform::validate::{Fields, parse_email};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use crate::domain::password::{self, Password};
-use crate::store::accounts::{self, NewStaff};
+use crate::store::accounts::{self, NewStaff, StaffMember};
 
 /// Creates a staff member. The first admin made this way is the bootstrap admin, who
 /// cannot be disabled (so the shop can never lock out every admin). The creation event
@@ -54,30 +55,32 @@ pub async fn create_staff(
         anyhow::bail!("a staff account with email {email} already exists");
     }
     let is_bootstrap = role == StaffRole::Admin && !accounts::any_bootstrap_admin(&txn).await?;
-    let member = accounts::insert_staff(
-        &txn,
-        NewStaff {
-            email: &email,
-            name: &name,
-            role,
-            password_hash: &hash,
-            is_bootstrap,
-        },
-        now,
-    )
-    .await?;
-    outbox::enqueue(
-        &txn,
-        &StaffCreated {
-            staff_id: member.id,
-            email,
-            name,
-            role,
-        },
-        member.version,
-        now,
-    )
-    .await?;
+    let new = NewStaff {
+        email: &email,
+        name: &name,
+        role,
+        password_hash: &hash,
+        is_bootstrap,
+    };
+    let member = add_staff(&txn, new, now).await?;
     txn.commit().await?;
     Ok(member.id)
+}
+
+/// Inserts a staff member and announces it, in the caller's transaction. Shared by the
+/// command line and the admin API so both publish the same event.
+pub(crate) async fn add_staff<C: ConnectionTrait>(
+    txn: &C,
+    new: NewStaff<'_>,
+    now: DateTime<Utc>,
+) -> Result<StaffMember, DbErr> {
+    let member = accounts::insert_staff(txn, new, now).await?;
+    let event = StaffCreated {
+        staff_id: member.id,
+        email: member.email.clone(),
+        name: member.name.clone(),
+        role: member.role,
+    };
+    outbox::enqueue(txn, &event, member.version, now).await?;
+    Ok(member)
 }

@@ -47,6 +47,14 @@ impl FromRef<AppState> for TrustForwardedFor {
     }
 }
 
+/// The answer when an account row moved on between our read and our conditional write.
+pub(crate) fn changed_meanwhile() -> platform::ApiError {
+    platform::ApiError::conflict(
+        "concurrent_update",
+        "the account changed meanwhile; try again",
+    )
+}
+
 /// Starts identity: its outbox relay and its routes. `key` signs access tokens.
 pub async fn start(ctx: ServiceContext, key: Arc<SigningKey>) -> anyhow::Result<ServiceParts> {
     if ctx.settings.bus.relay_enabled {

@@ -11,6 +11,7 @@ use platform::events::outbox;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
+use crate::changed_meanwhile;
 use crate::domain::{VERIFICATION_MAX_FAILURES, VERIFICATION_TTL};
 use crate::store::accounts::{self, Customer, CustomerChange};
 use crate::store::one_time::{self, NewVerification, Verification};
@@ -155,12 +156,7 @@ pub(crate) async fn apply<C: ConnectionTrait>(
     };
     let version = accounts::update_customer(txn, customer.id, customer.version, change, now)
         .await?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "concurrent_update",
-                "the account changed meanwhile; try again",
-            )
-        })?;
+        .ok_or_else(changed_meanwhile)?;
     outbox::enqueue(
         txn,
         &CustomerVerified {

@@ -28,12 +28,12 @@ use uuid::Uuid;
 
 use super::cookies;
 use super::me::CustomerView;
-use crate::AppState;
 use crate::domain::password::{self, Password};
 use crate::domain::{RESEND_COOLDOWN, RESET_TTL, RESETS_PER_WINDOW};
 use crate::sessions::{CUSTOMER, Issued, TokenPair};
 use crate::store::{accounts, one_time, sessions};
 use crate::verification::{self, CodeCheck};
+use crate::{AppState, changed_meanwhile};
 
 const REFRESH_PATH: &str = "/api/v1/auth";
 
@@ -409,9 +409,18 @@ async fn refresh(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"), (status = 401, body = platform::error::Problem)))]
 async fn logout(State(s): State<AppState>, auth: CustomerAuth) -> ApiResult<Response> {
-    s.revoke_family(auth.session_id, "logout").await?;
+    end_session(&s, auth.session_id, REFRESH_PATH).await
+}
+
+/// Revokes a session's refresh family and expires the browser's cookies.
+pub(super) async fn end_session(
+    s: &AppState,
+    session_id: Uuid,
+    refresh_path: &str,
+) -> ApiResult<Response> {
+    s.revoke_family(session_id, "logout").await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
-    cookies::clear_session_cookies(&mut res, REFRESH_PATH, s.ctx.settings.http.secure_cookies);
+    cookies::clear_session_cookies(&mut res, refresh_path, s.ctx.settings.http.secure_cookies);
     Ok(res)
 }
 
@@ -494,12 +503,7 @@ async fn reset_password(
     };
     let version = accounts::update_customer(&txn, customer.id, customer.version, change, now)
         .await?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "concurrent_update",
-                "the account changed meanwhile; try again",
-            )
-        })?;
+        .ok_or_else(changed_meanwhile)?;
     sessions::revoke_all(&txn, CUSTOMER, customer.id, None, "password reset", now).await?;
     let event = PasswordChanged {
         customer_id: customer.id,

@@ -18,12 +18,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::check_password;
-use crate::AppState;
 use crate::domain::password::{self, Password};
 use crate::sessions::CUSTOMER;
 use crate::store::accounts::{self, Customer, CustomerChange};
 use crate::store::{one_time, sessions};
 use crate::verification;
+use crate::{AppState, changed_meanwhile};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -213,12 +213,7 @@ async fn change_password(
     };
     let version = accounts::update_customer(&txn, customer.id, customer.version, change, now)
         .await?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "concurrent_update",
-                "the account changed meanwhile; try again",
-            )
-        })?;
+        .ok_or_else(changed_meanwhile)?;
     sessions::revoke_all(
         &txn,
         CUSTOMER,

@@ -6,10 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
-use contracts::identity::StaffCreated;
 use platform::auth::{Admin, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
-use platform::events::outbox;
 use platform::http::{ApiJson, ApiQuery, ClientIp};
 use platform::page::{Page, PageParams, paginate};
 use platform::validate::{Fields, parse_email};
@@ -125,13 +123,15 @@ async fn create_staff(
         password_hash: &hash,
         is_bootstrap: false,
     };
-    let member = accounts::insert_staff(&txn, new, now).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            ApiError::conflict("email_taken", "a staff account with this email exists")
-        } else {
-            e.into()
-        }
-    })?;
+    let member = crate::bootstrap::add_staff(&txn, new, now)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::conflict("email_taken", "a staff account with this email exists")
+            } else {
+                e.into()
+            }
+        })?;
     record(
         &txn,
         &admin,
@@ -139,18 +139,6 @@ async fn create_staff(
         member.id,
         json!({"email": email, "role": role.as_str()}),
         ip,
-        now,
-    )
-    .await?;
-    outbox::enqueue(
-        &txn,
-        &StaffCreated {
-            staff_id: member.id,
-            email,
-            name,
-            role,
-        },
-        member.version,
         now,
     )
     .await?;

@@ -1,8 +1,8 @@
 //! Staff sign-in, refresh and sign-out: the customer flows, for staff accounts.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use contracts::claims::AccountKind;
 use platform::auth::StaffAuth;
 use platform::error::{ApiError, ApiResult};
@@ -12,9 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{
-    LoginRequest, RefreshRequest, check_password, presented_refresh, session_response,
+    LoginRequest, RefreshRequest, check_password, end_session, presented_refresh, session_response,
 };
-use super::cookies;
 use crate::AppState;
 use crate::sessions::TokenPair;
 use crate::store::accounts;
@@ -86,8 +85,5 @@ async fn staff_refresh(
 #[utoipa::path(post, path = "/api/v1/staff/auth/logout", tag = "staff", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"), (status = 401, body = platform::error::Problem)))]
 async fn staff_logout(State(s): State<AppState>, auth: StaffAuth) -> ApiResult<Response> {
-    s.revoke_family(auth.session_id, "logout").await?;
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    cookies::clear_session_cookies(&mut res, REFRESH_PATH, s.ctx.settings.http.secure_cookies);
-    Ok(res)
+    end_session(&s, auth.session_id, REFRESH_PATH).await
 }
