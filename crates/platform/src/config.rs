@@ -256,8 +256,8 @@ impl Default for RateLimitSettings {
 pub struct MailSettings {
     /// Sender address of every mail.
     pub from: String,
-    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465` (TLS) or
-    /// `smtp://host:25?tls=none` for a local relay. `MERCATO_MAIL__SMTP_URL`.
+    /// `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS) or plain `smtp://host:25` for a relay on the same host. `MERCATO_MAIL__SMTP_URL`.
     #[serde(skip_serializing)]
     pub smtp_url: Option<SecretString>,
     /// Keep mail in the dev mailbox (`GET /api/v1/dev/mailbox`) instead of sending it.

@@ -207,7 +207,9 @@ async fn serve(stream: TcpStream, shared: Shared) -> std::io::Result<()> {
                 } else {
                     (&shared.received, "250 2.0.0 OK queued")
                 };
-                bag.lock().unwrap_or_else(PoisonError::into_inner).push(mail);
+                bag.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(mail);
                 reply(&mut out, answer).await?;
             }
             "RSET" => {
