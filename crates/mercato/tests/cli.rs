@@ -331,7 +331,42 @@ async fn migrate_prepares_every_service_database(backend: Backend) {
     assert!(again.status.success());
 }
 
+async fn a_config_file_named_by_mercato_config_is_used(backend: Backend) {
+    if skip(backend) {
+        return;
+    }
+    let (tag, _cleanup) = new_tag(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let config = dir.path().join("mercato.toml");
+    std::fs::write(&config, format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"))
+        .expect("config written");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .env("MERCATO_CONFIG", &config)
+        .envs(backend_env(backend, &tag))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut ready = false;
+    for _ in 0..100 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ready, "the server listened where the file said");
+}
+
 testkit::backend_tests!(
+    a_config_file_named_by_mercato_config_is_used,
     migrate_prepares_every_service_database,
     a_registration_mail_survives_a_sigkill_before_it_was_published,
     an_admin_made_on_the_command_line_signs_in_and_creates_staff,

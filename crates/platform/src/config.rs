@@ -303,7 +303,8 @@ impl Settings {
         if let Some(path) = file {
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig.merge(Env::prefixed("MERCATO_").split("__"))
+        // MERCATO_CONFIG names the file itself (read by the command line), not a setting.
+        fig.merge(Env::prefixed("MERCATO_").ignore(&["CONFIG"]).split("__"))
             .extract()
             .map_err(Box::new)
     }

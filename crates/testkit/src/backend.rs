@@ -15,16 +15,16 @@ pub enum Backend {
 }
 
 pub(crate) fn postgres_url() -> String {
-    std::env::var("MERCATO_TEST_POSTGRES_URL")
+    std::env::var("TESTKIT_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub(crate) fn nats_url() -> String {
-    std::env::var("MERCATO_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+    std::env::var("TESTKIT_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
 
 pub(crate) fn redis_url() -> String {
-    std::env::var("MERCATO_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+    std::env::var("TESTKIT_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 fn reachable(url: &str) -> bool {
@@ -45,14 +45,14 @@ fn reachable(url: &str) -> bool {
         .any(|a| TcpStream::connect_timeout(a, Duration::from_secs(2)).is_ok())
 }
 
-/// Whether the distributed half of the suites should run. `MERCATO_TEST_BACKENDS=embedded`
+/// Whether the distributed half of the suites should run. `TESTKIT_BACKENDS=embedded`
 /// turns it off on purpose; otherwise it runs when PostgreSQL, NATS and Redis answer. In
 /// CI an unreachable service is a failure, never a silent skip.
 pub fn distributed_backends_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| {
-        if std::env::var("MERCATO_TEST_BACKENDS").is_ok_and(|v| v.trim() == "embedded") {
-            eprintln!("MERCATO_TEST_BACKENDS=embedded: skipping the PostgreSQL + NATS + Redis half of the suites");
+        if std::env::var("TESTKIT_BACKENDS").is_ok_and(|v| v.trim() == "embedded") {
+            eprintln!("TESTKIT_BACKENDS=embedded: skipping the PostgreSQL + NATS + Redis half of the suites");
             return false;
         }
         let missing: Vec<String> = [("PostgreSQL", postgres_url()), ("NATS", nats_url()), ("Redis", redis_url())]
