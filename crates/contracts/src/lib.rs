@@ -5,6 +5,7 @@
 //! fields it does not know, and a breaking change gets a new `.vN` event type instead of
 //! an edit.
 
+pub mod catalog;
 pub mod claims;
 pub mod envelope;
 pub mod identity;

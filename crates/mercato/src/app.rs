@@ -29,15 +29,21 @@ use crate::openapi::ApiDoc;
 pub enum ServiceName {
     Identity,
     Notifications,
+    Catalog,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 2] = [ServiceName::Identity, ServiceName::Notifications];
+    pub const ALL: [ServiceName; 3] = [
+        ServiceName::Identity,
+        ServiceName::Notifications,
+        ServiceName::Catalog,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Identity => identity::NAME,
             Self::Notifications => notifications::NAME,
+            Self::Catalog => catalog::NAME,
         }
     }
 }
@@ -48,7 +54,9 @@ impl FromStr for ServiceName {
         Self::ALL
             .into_iter()
             .find(|n| n.as_str() == s.trim())
-            .with_context(|| format!("unknown service {s:?}; known: identity, notifications"))
+            .with_context(|| {
+                format!("unknown service {s:?}; known: identity, notifications, catalog")
+            })
     }
 }
 
@@ -134,6 +142,7 @@ pub async fn connect_database(
         ServiceName::Notifications => {
             platform::db::connect::<notifications::Migrator>(&url, max).await
         }
+        ServiceName::Catalog => platform::db::connect::<catalog::Migrator>(&url, max).await,
     }
 }
 
@@ -228,6 +237,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
                 identity::start(ctx, key.clone().context("identity without a key")?).await?
             }
             ServiceName::Notifications => notifications::start(ctx).await?,
+            ServiceName::Catalog => catalog::start(ctx).await?,
         };
         api = api.merge(parts.router);
         for probe in parts.probes {

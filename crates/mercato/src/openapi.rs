@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "identity", description = "Customer accounts, sessions and addresses"),
         (name = "staff", description = "Staff accounts, sessions and the audit trail"),
+        (name = "catalog", description = "Categories, products, stock and search"),
         (name = "development", description = "Aids available only in development setups"),
     )
 )]

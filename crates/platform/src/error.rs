@@ -50,6 +50,9 @@ pub enum ApiError {
     PreconditionFailed { code: &'static str, detail: String },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
+    /// A write that must say which version it expects did not.
+    #[error("precondition required")]
+    PreconditionRequired(String),
     #[error("payload too large")]
     PayloadTooLarge(String),
     #[error("unsupported media type")]
@@ -132,6 +135,11 @@ impl ApiError {
             Self::Unprocessable { code, detail } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, code, detail.clone())
             }
+            Self::PreconditionRequired(d) => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "version_required",
+                d.clone(),
+            ),
             Self::PayloadTooLarge(d) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

@@ -160,3 +160,23 @@ where
         })
     }
 }
+
+/// A staff member when the request carries a valid staff token, else nobody. For public
+/// endpoints that show staff more (stock counts, archived products).
+#[derive(Clone, Copy, Debug)]
+pub struct MaybeStaff(pub Option<StaffAuth>);
+
+impl<S> FromRequestParts<S> for MaybeStaff
+where
+    S: Send + Sync,
+    Arc<TokenVerifier>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if bearer_or_cookie(parts).is_none() {
+            return Ok(Self(None));
+        }
+        Ok(Self(StaffAuth::from_request_parts(parts, state).await.ok()))
+    }
+}

@@ -7,7 +7,8 @@ mod keys;
 mod verifier;
 
 pub use extract::{
-    Admin, CustomerAuth, Finance, Inventory, RoleMarker, Staff, StaffAuth, bearer_or_cookie,
+    Admin, CustomerAuth, Finance, Inventory, MaybeStaff, RoleMarker, Staff, StaffAuth,
+    bearer_or_cookie,
 };
 pub use keys::{Jwk, Jwks, SigningKey};
 pub use verifier::{AuthError, TokenVerifier};

@@ -9,7 +9,7 @@ use contracts::identity::{AddressDeleted, AddressSaved};
 use platform::auth::CustomerAuth;
 use platform::error::{ApiError, ApiResult};
 use platform::events::outbox;
-use platform::http::ApiJson;
+use platform::http::{ApiJson, if_match, with_etag};
 use platform::page::Page;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,7 +17,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::me::{if_match, with_etag};
 use crate::AppState;
 use crate::domain::MAX_ADDRESSES;
 use crate::domain::address::{Address, AddressInput};

@@ -1,15 +1,14 @@
 //! The signed-in customer's own profile and password.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::identity::{CustomerUpdated, PasswordChanged, VerificationPurpose};
 use platform::auth::CustomerAuth;
 use platform::error::{ApiError, ApiResult};
 use platform::events::outbox;
-use platform::http::{ApiJson, ClientIp};
+use platform::http::{ApiJson, ClientIp, if_match, with_etag};
 use platform::validate::{Fields, parse_email};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -57,30 +56,6 @@ impl From<&Customer> for CustomerView {
             version: c.version,
         }
     }
-}
-
-/// `If-Match: "3"` → 3. A malformed header is refused rather than ignored.
-pub(super) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
-    let Some(v) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let raw = v
-        .to_str()
-        .unwrap_or_default()
-        .trim()
-        .trim_start_matches("W/")
-        .trim_matches('"');
-    raw.parse::<i64>().map(Some).map_err(|_| {
-        ApiError::bad_request("bad_if_match", "If-Match must be a version ETag like \"3\"")
-    })
-}
-
-pub(super) fn with_etag<T: Serialize>(body: T, version: i64) -> Response {
-    let mut res = Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
 }
 
 async fn view_of(s: &AppState, customer: &Customer) -> ApiResult<CustomerView> {

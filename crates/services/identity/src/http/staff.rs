@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
 use platform::auth::{Admin, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
-use platform::http::{ApiJson, ApiQuery, ClientIp};
+use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, with_etag};
 use platform::page::{Page, PageParams, paginate};
 use platform::validate::{Fields, parse_email};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::me::{if_match, with_etag};
 use crate::AppState;
 use crate::domain::password::{self, Password};
 use crate::sessions::STAFF;

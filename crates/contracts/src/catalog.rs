@@ -1,0 +1,62 @@
+//! Events published by the catalog service.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Event;
+
+/// What other services keep of a product (orders' replica, search, caches). Carried
+/// whole by every product event so a consumer never needs to ask.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProductSnapshot {
+    pub product_id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub price: i64,
+    pub currency: String,
+    pub weight_grams: i64,
+    pub length_mm: i64,
+    pub width_mm: i64,
+    pub height_mm: i64,
+    pub active: bool,
+    /// The product's version; a consumer ignores a snapshot older than what it holds.
+    pub version: i64,
+}
+
+macro_rules! product_event {
+    ($ty:ident, $name:literal) => {
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub struct $ty {
+            #[serde(flatten)]
+            pub product: ProductSnapshot,
+        }
+        impl Event for $ty {
+            const TYPE: &'static str = $name;
+            fn aggregate_id(&self) -> String {
+                self.product.product_id.to_string()
+            }
+        }
+    };
+}
+
+product_event!(ProductCreated, "catalog.product.created.v1");
+product_event!(ProductUpdated, "catalog.product.updated.v1");
+product_event!(ProductArchived, "catalog.product.archived.v1");
+
+/// A product's stock level changed (a staff edit, a reservation, a sale).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockChanged {
+    pub product_id: Uuid,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    /// The stock record's version.
+    pub version: i64,
+}
+
+impl Event for StockChanged {
+    const TYPE: &'static str = "catalog.stock.changed.v1";
+    fn aggregate_id(&self) -> String {
+        self.product_id.to_string()
+    }
+}

@@ -1,0 +1,109 @@
+//! Products as the catalog accepts them.
+
+use platform::validate::Fields;
+
+/// Upper bound for a price in minor units (ten billion of a currency's major unit).
+pub const MAX_PRICE: i64 = 1_000_000_000_000;
+/// The largest side or weight we accept: 100 m, 100 t. Anything bigger is a typo.
+pub const MAX_MM: i64 = 100_000;
+pub const MAX_GRAMS: i64 = 100_000_000;
+pub const MAX_CATEGORIES: usize = 20;
+
+/// Turns a name into a URL slug: lower-case ASCII letters and digits joined by hyphens.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    slug.chars()
+        .take(80)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+/// A slug a client chose: 1–80 of `a-z`, `0-9` and single inner hyphens, not a UUID
+/// (UUIDs are how products are addressed by id on the same path).
+pub fn parse_slug(raw: &str) -> Result<String, String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 80
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !raw.starts_with('-')
+        && !raw.ends_with('-')
+        && !raw.contains("--");
+    if !ok {
+        return Err(
+            "must be 1–80 lower-case letters, digits and single hyphens, like red-shoes-42".into(),
+        );
+    }
+    if uuid::Uuid::parse_str(raw).is_ok() {
+        return Err("must not look like an id".into());
+    }
+    Ok(raw.to_owned())
+}
+
+/// ISO 4217: three upper-case letters.
+pub fn parse_currency(raw: &str) -> Result<String, String> {
+    let c = raw.trim().to_ascii_uppercase();
+    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c)
+    } else {
+        Err("must be an ISO 4217 currency code like USD or IDR".into())
+    }
+}
+
+pub fn check_amount(f: &mut Fields, field: &str, value: i64, max: i64) {
+    if value < 0 {
+        f.add(field, "must not be negative");
+    } else if value > max {
+        f.add(field, format!("must be at most {max}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_become_readable_slugs() {
+        assert_eq!(slugify("Red Shoes, size 42!"), "red-shoes-size-42");
+        assert_eq!(slugify("  Café  au lait "), "caf-au-lait");
+        assert_eq!(slugify("---"), "");
+    }
+
+    #[test]
+    fn slugs_and_currencies_are_checked() {
+        assert!(parse_slug("red-shoes").is_ok());
+        for bad in [
+            "",
+            "Red",
+            "a--b",
+            "-a",
+            "a-",
+            "a b",
+            &"a".repeat(81),
+            "0191f0a4-5d6c-7000-8000-000000000000",
+        ] {
+            assert!(parse_slug(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_currency("idr").unwrap(), "IDR");
+        assert!(parse_currency("US").is_err());
+        assert!(parse_currency("U$D").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_slugified_name_is_a_valid_slug_or_empty(name in "\\PC{0,120}") {
+            let s = slugify(&name);
+            prop_assert!(s.is_empty() || parse_slug(&s).is_ok() || uuid::Uuid::parse_str(&s).is_ok(), "{}", s);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Categories: a public tree, edited by inventory staff.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use platform::auth::{Inventory, Staff};
+use platform::error::{ApiError, ApiResult, is_unique_violation};
+use platform::http::{ApiJson, required_version, with_etag};
+use platform::validate::Fields;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::domain::category::Tree;
+use crate::domain::product::{parse_slug, slugify};
+use crate::store::categories::{self, Category, NewCategory};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_categories, create_category))
+        .routes(routes!(update_category, delete_category))
+}
+
+/// A category with its subcategories.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(no_recursion)]
+pub struct CategoryNode {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub show_on_home: bool,
+    pub position: i32,
+    pub version: i64,
+    pub children: Vec<CategoryNode>,
+}
+
+fn node(c: &Category, all: &[Category]) -> CategoryNode {
+    CategoryNode {
+        id: c.id,
+        parent_id: c.parent_id,
+        name: c.name.clone(),
+        slug: c.slug.clone(),
+        description: c.description.clone(),
+        show_on_home: c.show_on_home,
+        position: c.position,
+        version: c.version,
+        children: all
+            .iter()
+            .filter(|x| x.parent_id == Some(c.id))
+            .map(|x| node(x, all))
+            .collect(),
+    }
+}
+
+/// `{items: [...]}` of root categories, each with its `children`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryTree {
+    pub items: Vec<CategoryNode>,
+}
+
+/// The category tree.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", responses((status = 200, body = CategoryTree)))]
+async fn list_categories(State(s): State<AppState>) -> ApiResult<Response> {
+    let all = categories::live(&s.ctx.db).await?;
+    let items = all
+        .iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(|c| node(c, &all))
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(CategoryTree { items }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub name: Option<String>,
+    /// Generated from the name when omitted on create.
+    pub slug: Option<String>,
+    /// `null` (or omitted on create) for a top-level category.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
+    pub description: Option<String>,
+    pub show_on_home: Option<bool>,
+    pub position: Option<i32>,
+    /// Expected version for an edit (or send `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// Tells "absent" (keep) from `null` (clear) for optional fields in a partial update.
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Validates `input` over `base` (the current category for an edit).
+async fn parse(
+    s: &AppState,
+    input: &CategoryInput,
+    base: Option<&Category>,
+) -> ApiResult<Category> {
+    let mut f = Fields::new();
+    let name = match (&input.name, base) {
+        (Some(n), _) => f.text("name", n, 1, 100),
+        (None, Some(b)) => Some(b.name.clone()),
+        (None, None) => {
+            f.add("name", "is required");
+            None
+        }
+    };
+    let slug = match (&input.slug, base, &name) {
+        (Some(raw), _, _) => f.parse("slug", parse_slug(raw)),
+        (None, Some(b), _) => Some(b.slug.clone()),
+        (None, None, Some(n)) => Some(slugify(n)).filter(|s| !s.is_empty()).or_else(|| {
+            f.add("slug", "cannot be made from this name; send one");
+            None
+        }),
+        (None, None, None) => None,
+    };
+    let description = match (&input.description, base) {
+        (Some(d), _) => f.text("description", d, 0, 2000),
+        (None, Some(b)) => Some(b.description.clone()),
+        (None, None) => Some(String::new()),
+    };
+    let parent_id = match (input.parent_id, base) {
+        (Some(p), _) => p,
+        (None, Some(b)) => b.parent_id,
+        (None, None) => None,
+    };
+    if let Some(parent) = parent_id {
+        let all = categories::live(&s.ctx.db).await?;
+        let tree = Tree::new(all.iter().map(|c| (c.id, c.parent_id)));
+        if !tree.contains(parent) {
+            f.add("parent_id", "is not a category");
+        } else if base.is_some_and(|b| tree.would_cycle(b.id, parent)) {
+            f.add("parent_id", "would put the category below itself");
+        }
+    }
+    f.finish()?;
+    Ok(Category {
+        id: base.map(|b| b.id).unwrap_or_default(),
+        parent_id,
+        name: name.unwrap_or_default(),
+        slug: slug.unwrap_or_default(),
+        description: description.unwrap_or_default(),
+        show_on_home: input
+            .show_on_home
+            .or(base.map(|b| b.show_on_home))
+            .unwrap_or(false),
+        position: input.position.or(base.map(|b| b.position)).unwrap_or(0),
+        version: base.map(|b| b.version).unwrap_or(1),
+    })
+}
+
+fn slug_taken(e: sea_orm::DbErr) -> ApiError {
+    if is_unique_violation(&e) {
+        ApiError::conflict("slug_taken", "another category has this slug")
+    } else {
+        e.into()
+    }
+}
+
+/// Creates a category.
+#[utoipa::path(post, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), request_body = CategoryInput,
+    responses((status = 201, body = CategoryNode), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+async fn create_category(
+    State(s): State<AppState>,
+    _staff: Staff<Inventory>,
+    ApiJson(input): ApiJson<CategoryInput>,
+) -> ApiResult<(StatusCode, Json<CategoryNode>)> {
+    let c = parse(&s, &input, None).await?;
+    let new = NewCategory {
+        parent_id: c.parent_id,
+        name: &c.name,
+        slug: &c.slug,
+        description: &c.description,
+        show_on_home: c.show_on_home,
+        position: c.position,
+    };
+    let created = categories::insert(&s.ctx.db, new, s.ctx.clock.now())
+        .await
+        .map_err(slug_taken)?;
+    Ok((StatusCode::CREATED, Json(node(&created, &[]))))
+}
+
+/// Edits a category. Requires the version you read (`If-Match` or `version`).
+#[utoipa::path(patch, path = "/api/v1/categories/{id}", tag = "catalog", security(("bearer" = [])), request_body = CategoryInput,
+    params(("id" = Uuid, Path, description = "Category id")),
+    responses((status = 200, body = CategoryNode), (status = 404, body = platform::error::Problem), (status = 412, body = platform::error::Problem),
+              (status = 428, body = platform::error::Problem)))]
+async fn update_category(
+    State(s): State<AppState>,
+    _staff: Staff<Inventory>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<CategoryInput>,
+) -> ApiResult<Response> {
+    let expected = required_version(&headers, input.version)?;
+    let current = categories::get(&s.ctx.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("category"))?;
+    if expected != current.version {
+        return Err(ApiError::stale_version(current.version));
+    }
+    let next = parse(&s, &input, Some(&current)).await?;
+    if !categories::update(&s.ctx.db, &next, expected, s.ctx.clock.now())
+        .await
+        .map_err(slug_taken)?
+    {
+        return Err(ApiError::stale_version(current.version));
+    }
+    let saved = Category {
+        version: expected + 1,
+        ..next
+    };
+    let all = categories::live(&s.ctx.db).await?;
+    Ok(with_etag(node(&saved, &all), saved.version))
+}
+
+/// Deletes (hides) a category that no live product and no subcategory uses.
+#[utoipa::path(delete, path = "/api/v1/categories/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Category id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
+async fn delete_category(
+    State(s): State<AppState>,
+    _staff: Staff<Inventory>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    categories::get(&txn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("category"))?;
+    let products = categories::live_product_count(&txn, id).await?;
+    if products > 0 {
+        return Err(ApiError::conflict(
+            "category_in_use",
+            format!("{products} live product(s) are in this category"),
+        ));
+    }
+    if categories::live_child_count(&txn, id).await? > 0 {
+        return Err(ApiError::conflict(
+            "category_has_children",
+            "move or delete the subcategories first",
+        ));
+    }
+    categories::soft_delete(&txn, id, s.ctx.clock.now()).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

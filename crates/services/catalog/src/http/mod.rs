@@ -1,0 +1,17 @@
+//! Catalog's HTTP surface: translation between requests and the domain only.
+
+mod categories;
+mod products;
+mod stock;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+pub(crate) fn router(state: AppState) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .merge(categories::router())
+        .merge(products::router())
+        .merge(stock::router())
+        .with_state(state)
+}

@@ -1,0 +1,604 @@
+//! Products: public reads and listings, edits by inventory staff.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
+use platform::auth::{Inventory, MaybeStaff, Staff};
+use platform::error::{ApiError, ApiResult, is_unique_violation};
+use platform::events::outbox;
+use platform::http::{ApiJson, ApiQuery, if_match, required_version, with_etag};
+use platform::page::{MAX_LIMIT, Page, encode_cursor};
+use platform::validate::Fields;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::domain::category::Tree;
+use crate::domain::product::{
+    MAX_CATEGORIES, MAX_GRAMS, MAX_MM, MAX_PRICE, check_amount, parse_currency, parse_slug, slugify,
+};
+use crate::events::{snapshot, stock_changed};
+use crate::store::categories;
+use crate::store::listing::{self, Filter, Position, Sort};
+use crate::store::products::{self, Product, ProductFields};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(get_product, update_product, archive_product))
+}
+
+/// Stock counts, for staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockView {
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    /// The stock's own version: stock edits send it back.
+    pub version: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rating {
+    /// Mean of the visible reviews, 0 when there are none.
+    pub average: f64,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageView {
+    pub id: Uuid,
+    pub urls: serde_json::Value,
+}
+
+/// A product as the shop shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// Minor units of `currency`.
+    pub price: i64,
+    pub currency: String,
+    pub weight_grams: i64,
+    pub length_mm: i64,
+    pub width_mm: i64,
+    pub height_mm: i64,
+    pub category_ids: Vec<Uuid>,
+    pub active: bool,
+    pub in_stock: bool,
+    pub available: i64,
+    /// Present for staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<StockView>,
+    pub images: Vec<ImageView>,
+    pub rating: Rating,
+    pub units_sold: i64,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+pub(super) fn view(p: Product, staff: bool) -> ProductView {
+    let available = p.stock.available();
+    ProductView {
+        id: p.id,
+        slug: p.slug,
+        name: p.name,
+        description: p.description,
+        price: p.price,
+        currency: p.currency,
+        weight_grams: p.weight_grams,
+        length_mm: p.length_mm,
+        width_mm: p.width_mm,
+        height_mm: p.height_mm,
+        category_ids: p.category_ids,
+        active: p.active,
+        in_stock: available > 0,
+        available,
+        stock: staff.then_some(StockView {
+            on_hand: p.stock.on_hand,
+            reserved: p.stock.reserved,
+            available,
+            version: p.stock_version,
+        }),
+        images: Vec::new(),
+        rating: Rating {
+            average: if p.rating_count > 0 {
+                p.rating_sum as f64 / p.rating_count as f64
+            } else {
+                0.0
+            },
+            count: p.rating_count,
+        },
+        units_sold: p.units_sold,
+        created_at: p.created_at,
+        version: p.version,
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Words to find in names and descriptions.
+    pub q: Option<String>,
+    /// A category id; its subcategories are included.
+    pub category: Option<Uuid>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    /// Only products that can be bought now.
+    pub in_stock: Option<bool>,
+    /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default), `rating`.
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    /// 1 to 100, default 20.
+    pub limit: Option<u64>,
+}
+
+/// Search words: letters and digits, lower-cased, at most 8.
+fn terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            w.to_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .collect()
+}
+
+/// Products with search, filters, sorts and cursor paging.
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ListParams),
+    responses((status = 200, body = Page<ProductView>), (status = 422, body = platform::error::Problem)))]
+async fn list_products(
+    State(s): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Response> {
+    let mut f = Fields::new();
+    let limit = p.limit.unwrap_or(20);
+    f.check(
+        (1..=MAX_LIMIT).contains(&limit),
+        "limit",
+        "must be between 1 and 100",
+    );
+    let q = p.q.as_deref().unwrap_or_default();
+    f.check(
+        q.chars().count() <= 200,
+        "q",
+        "must be at most 200 characters",
+    );
+    let terms = terms(q);
+    let sort = match p.sort.as_deref() {
+        None if !terms.is_empty() => Some(Sort::Relevance),
+        None => Some(Sort::Newest),
+        Some("relevance") => Some(Sort::Relevance),
+        Some("price_asc") => Some(Sort::PriceAsc),
+        Some("price_desc") => Some(Sort::PriceDesc),
+        Some("newest") => Some(Sort::Newest),
+        Some("rating") => Some(Sort::Rating),
+        Some(_) => {
+            f.add(
+                "sort",
+                "must be one of relevance, price_asc, price_desc, newest, rating",
+            );
+            None
+        }
+    };
+    for (field, v) in [("min_price", p.min_price), ("max_price", p.max_price)] {
+        if let Some(v) = v {
+            check_amount(&mut f, field, v, MAX_PRICE);
+        }
+    }
+    if let (Some(min), Some(max)) = (p.min_price, p.max_price) {
+        f.check(min <= max, "min_price", "must not exceed max_price");
+    }
+    let after: Option<Position> = match p
+        .cursor
+        .as_deref()
+        .map(platform::page::decode_cursor::<Position>)
+    {
+        Some(Ok(pos)) => Some(pos),
+        Some(Err(_)) => {
+            f.add("cursor", "is not a cursor this API issued");
+            None
+        }
+        None => None,
+    };
+    f.finish()?;
+    let sort = sort.unwrap_or(Sort::Newest);
+    if after
+        .as_ref()
+        .is_some_and(|a| a.sort != sort && !(a.sort == Sort::Newest && sort == Sort::Relevance))
+    {
+        return Err(ApiError::field(
+            "cursor",
+            "belongs to a listing with another sort",
+        ));
+    }
+    let category_ids = match p.category {
+        Some(id) => {
+            let all = categories::live(&s.ctx.db).await?;
+            let tree = Tree::new(all.iter().map(|c| (c.id, c.parent_id)));
+            Some(if tree.contains(id) {
+                tree.with_descendants(id)
+            } else {
+                Vec::new()
+            })
+        }
+        None => None,
+    };
+    let filter = Filter {
+        terms,
+        category_ids,
+        min_price: p.min_price,
+        max_price: p.max_price,
+        in_stock: p.in_stock.unwrap_or(false),
+        include_archived: false,
+    };
+    let mut rows = listing::list(&s.ctx.db, &filter, sort, after.as_ref(), limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let effective = if sort == Sort::Relevance && filter.terms.is_empty() {
+        Sort::Newest
+    } else {
+        sort
+    };
+    let next_cursor = if more {
+        rows.last().map(|(p, key)| {
+            encode_cursor(&Position {
+                sort: effective,
+                key: *key,
+                id: p.id,
+            })
+        })
+    } else {
+        None
+    };
+    let page = Page {
+        items: rows
+            .into_iter()
+            .map(|(p, _)| view(p, staff.is_some()))
+            .collect(),
+        next_cursor,
+    };
+    let mut res = axum::Json(page).into_response_with_cache(staff.is_none());
+    res.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Authorization, Cookie"),
+    );
+    Ok(res)
+}
+
+trait CacheHeaders {
+    fn into_response_with_cache(self, public: bool) -> Response;
+}
+
+impl<T: Serialize> CacheHeaders for axum::Json<T> {
+    /// Public answers may be cached briefly by browsers and proxies; staff answers
+    /// carry stock counts and are never stored.
+    fn into_response_with_cache(self, public: bool) -> Response {
+        use axum::response::IntoResponse;
+        let mut res = self.into_response();
+        let value = if public {
+            "public, max-age=30"
+        } else {
+            "private, no-store"
+        };
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        res
+    }
+}
+
+async fn find(s: &AppState, id_or_slug: &str) -> ApiResult<Option<Product>> {
+    Ok(match Uuid::parse_str(id_or_slug) {
+        Ok(id) => products::get(&s.ctx.db, id).await?,
+        Err(_) => products::by_slug(&s.ctx.db, id_or_slug).await?,
+    })
+}
+
+/// A product by id or slug. Archived products are visible to staff only.
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Product id or slug")),
+    responses((status = 200, body = ProductView), (status = 304, description = "Not modified"), (status = 404, body = platform::error::Problem)))]
+async fn get_product(
+    State(s): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let product = find(&s, &key)
+        .await?
+        .filter(|p| p.active || staff.is_some())
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let etag = format!("\"{}\"", product.version);
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if fresh && staff.is_none() {
+        let mut res = axum::response::IntoResponse::into_response(StatusCode::NOT_MODIFIED);
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(res);
+    }
+    let version = product.version;
+    let mut res = with_etag(view(product, staff.is_some()), version);
+    let cache = if staff.is_some() {
+        "private, no-store"
+    } else {
+        "public, max-age=30"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(res)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub name: Option<String>,
+    /// Generated from the name when omitted on create.
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    /// Minor units of `currency`.
+    pub price: Option<i64>,
+    /// ISO 4217, e.g. `USD`.
+    pub currency: Option<String>,
+    pub weight_grams: Option<i64>,
+    pub length_mm: Option<i64>,
+    pub width_mm: Option<i64>,
+    pub height_mm: Option<i64>,
+    pub category_ids: Option<Vec<Uuid>>,
+    /// Initial units on hand (create only; later through the stock endpoint).
+    pub stock: Option<i64>,
+    /// Expected version for an edit (or send `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// Validates every field of `input` over `base`, reporting all problems at once.
+async fn parse(
+    s: &AppState,
+    input: &ProductInput,
+    base: Option<&Product>,
+) -> ApiResult<ProductFields> {
+    let mut f = Fields::new();
+    let name = match (&input.name, base) {
+        (Some(n), _) => f.text("name", n, 1, 200),
+        (None, Some(b)) => Some(b.name.clone()),
+        (None, None) => {
+            f.add("name", "is required");
+            None
+        }
+    };
+    let slug = match (&input.slug, base, &name) {
+        (Some(raw), _, _) => f.parse("slug", parse_slug(raw)),
+        (None, Some(b), _) => Some(b.slug.clone()),
+        (None, None, Some(n)) => Some(slugify(n)).filter(|s| !s.is_empty()).or_else(|| {
+            f.add("slug", "cannot be made from this name; send one");
+            None
+        }),
+        (None, None, None) => None,
+    };
+    let description = match (&input.description, base) {
+        (Some(d), _) => f.text("description", d, 0, 10_000),
+        (None, Some(b)) => Some(b.description.clone()),
+        (None, None) => Some(String::new()),
+    };
+    let mut number = |field: &str, new: Option<i64>, old: Option<i64>, max: i64| match new.or(old) {
+        Some(v) => {
+            check_amount(&mut f, field, v, max);
+            v
+        }
+        None => {
+            f.add(field, "is required");
+            0
+        }
+    };
+    let price = number("price", input.price, base.map(|b| b.price), MAX_PRICE);
+    let weight_grams = number(
+        "weight_grams",
+        input.weight_grams,
+        base.map(|b| b.weight_grams),
+        MAX_GRAMS,
+    );
+    let length_mm = number(
+        "length_mm",
+        input.length_mm,
+        base.map(|b| b.length_mm),
+        MAX_MM,
+    );
+    let width_mm = number("width_mm", input.width_mm, base.map(|b| b.width_mm), MAX_MM);
+    let height_mm = number(
+        "height_mm",
+        input.height_mm,
+        base.map(|b| b.height_mm),
+        MAX_MM,
+    );
+    let currency = match (&input.currency, base) {
+        (Some(c), _) => f.parse("currency", parse_currency(c)),
+        (None, Some(b)) => Some(b.currency.clone()),
+        (None, None) => {
+            f.add("currency", "is required");
+            None
+        }
+    };
+    let mut category_ids = input
+        .category_ids
+        .clone()
+        .or_else(|| base.map(|b| b.category_ids.clone()))
+        .unwrap_or_default();
+    category_ids.sort();
+    category_ids.dedup();
+    if category_ids.len() > MAX_CATEGORIES {
+        f.add(
+            "category_ids",
+            format!("at most {MAX_CATEGORIES} categories"),
+        );
+    } else if !category_ids.is_empty() {
+        let live = categories::live(&s.ctx.db).await?;
+        if let Some(missing) = category_ids
+            .iter()
+            .find(|id| !live.iter().any(|c| c.id == **id))
+        {
+            f.add("category_ids", format!("{missing} is not a category"));
+        }
+    }
+    if base.is_some() && input.stock.is_some() {
+        f.add("stock", "changes through PUT /api/v1/products/{id}/stock");
+    }
+    if let Some(stock) = input.stock {
+        check_amount(&mut f, "stock", stock, 1_000_000_000);
+    }
+    f.finish()?;
+    Ok(ProductFields {
+        slug: slug.unwrap_or_default(),
+        name: name.unwrap_or_default(),
+        description: description.unwrap_or_default(),
+        price,
+        currency: currency.unwrap_or_default(),
+        weight_grams,
+        length_mm,
+        width_mm,
+        height_mm,
+        category_ids,
+    })
+}
+
+fn slug_taken(e: sea_orm::DbErr) -> ApiError {
+    if is_unique_violation(&e) {
+        ApiError::conflict("slug_taken", "another product has this slug")
+    } else {
+        e.into()
+    }
+}
+
+/// Creates a product.
+#[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])), request_body = ProductInput,
+    responses((status = 201, body = ProductView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+async fn create_product(
+    State(s): State<AppState>,
+    _staff: Staff<Inventory>,
+    ApiJson(input): ApiJson<ProductInput>,
+) -> ApiResult<(StatusCode, Response)> {
+    let fields = parse(&s, &input, None).await?;
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let product = products::insert(&txn, &fields, input.stock.unwrap_or(0), now)
+        .await
+        .map_err(slug_taken)?;
+    outbox::enqueue(
+        &txn,
+        &ProductCreated {
+            product: snapshot(&product),
+        },
+        product.version,
+        now,
+    )
+    .await?;
+    outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
+    txn.commit().await?;
+    s.ctx.relay.wake();
+    let version = product.version;
+    Ok((StatusCode::CREATED, with_etag(view(product, true), version)))
+}
+
+/// Edits a product; omitted fields keep their value. Requires the version you read
+/// (`If-Match` or `version`); a stale one is 412 and changes nothing.
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])), request_body = ProductInput,
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses((status = 200, body = ProductView), (status = 404, body = platform::error::Problem), (status = 412, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem), (status = 428, body = platform::error::Problem)))]
+async fn update_product(
+    State(s): State<AppState>,
+    _staff: Staff<Inventory>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ProductInput>,
+) -> ApiResult<Response> {
+    let expected = required_version(&headers, input.version)?;
+    let current = products::get(&s.ctx.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    if expected != current.version {
+        return Err(ApiError::stale_version(current.version));
+    }
+    let fields = parse(&s, &input, Some(&current)).await?;
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    if !products::update(&txn, id, expected, &fields, now)
+        .await
+        .map_err(slug_taken)?
+    {
+        let latest = products::get(&txn, id)
+            .await?
+            .map_or(current.version, |p| p.version);
+        return Err(ApiError::stale_version(latest));
+    }
+    let product = products::get(&txn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    outbox::enqueue(
+        &txn,
+        &ProductUpdated {
+            product: snapshot(&product),
+        },
+        product.version,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    s.ctx.relay.wake();
+    let version = product.version;
+    Ok(with_etag(view(product, true), version))
+}
+
+/// Archives a product: hidden from customers, kept for order history.
+#[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses((status = 204, description = "Archived"), (status = 404, body = platform::error::Problem), (status = 412, body = platform::error::Problem)))]
+async fn archive_product(
+    State(s): State<AppState>,
+    _staff: Staff<Inventory>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let current = products::get(&txn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    if !current.active {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let expected = if_match(&headers)?.unwrap_or(current.version);
+    if expected != current.version || !products::archive(&txn, id, expected, now).await? {
+        return Err(ApiError::stale_version(current.version));
+    }
+    let product = products::get(&txn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    outbox::enqueue(
+        &txn,
+        &ProductArchived {
+            product: snapshot(&product),
+        },
+        product.version,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    s.ctx.relay.wake();
+    Ok(StatusCode::NO_CONTENT)
+}

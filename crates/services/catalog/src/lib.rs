@@ -1,0 +1,58 @@
+//! Catalog: what the shop sells.
+//!
+//! Owns categories (a tree), products with their prices, dimensions and stock, and the
+//! full-text index. Every write is checked against the version the writer read, so no
+//! edit is ever lost silently.
+//!
+//! Publishes `catalog.product.created/updated/archived.v1` (with everything other
+//! services keep of a product) and `catalog.stock.changed.v1`. Consumes nothing yet;
+//! order, payment and media events join with the checkout saga and images.
+
+mod domain;
+mod events;
+mod http;
+mod migrations;
+mod store;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use platform::auth::TokenVerifier;
+use platform::http::{Probe, TrustForwardedFor};
+use platform::service::{ServiceContext, ServiceParts};
+
+pub use migrations::Migrator;
+
+pub const NAME: &str = "catalog";
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub ctx: ServiceContext,
+}
+
+impl FromRef<AppState> for Arc<TokenVerifier> {
+    fn from_ref(s: &AppState) -> Self {
+        s.ctx.verifier.clone()
+    }
+}
+
+impl FromRef<AppState> for TrustForwardedFor {
+    fn from_ref(s: &AppState) -> Self {
+        TrustForwardedFor(s.ctx.settings.http.trust_forwarded_for)
+    }
+}
+
+pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+    if ctx.settings.bus.relay_enabled {
+        ctx.tasks
+            .spawn("catalog-outbox-relay", ctx.relay.clone().run());
+    }
+    let db = ctx.db.clone();
+    Ok(ServiceParts {
+        router: http::router(AppState { ctx }),
+        probes: vec![Probe::new("catalog.database", move || {
+            let db = db.clone();
+            async move { platform::db::ping(&db).await }
+        })],
+    })
+}

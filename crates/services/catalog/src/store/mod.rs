@@ -1,0 +1,8 @@
+//! Catalog persistence. Functions take a connection or transaction so they run inside
+//! the transaction that also writes the outbox.
+
+mod entities;
+
+pub mod categories;
+pub mod listing;
+pub mod products;
