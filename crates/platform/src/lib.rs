@@ -5,6 +5,7 @@
 //! role extractors, rate limits and the clock. Services build on these instead of
 //! growing their own copies, so both topologies behave the same everywhere.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

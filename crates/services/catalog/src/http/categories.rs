@@ -4,11 +4,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
-use platform::http::{ApiJson, required_version, with_etag};
+use platform::http::{ApiJson, ClientIp, required_version, with_etag};
 use platform::validate::Fields;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -179,7 +181,8 @@ fn slug_taken(e: sea_orm::DbErr) -> ApiError {
               (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 async fn create_category(
     State(s): State<AppState>,
-    _staff: Staff<Inventory>,
+    staff: Staff<Inventory>,
+    ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> ApiResult<(StatusCode, Json<CategoryNode>)> {
     let c = parse(&s, &input, None).await?;
@@ -191,9 +194,25 @@ async fn create_category(
         show_on_home: c.show_on_home,
         position: c.position,
     };
-    let created = categories::insert(&s.ctx.db, new, s.ctx.clock.now())
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let created = categories::insert(&txn, new, now)
         .await
         .map_err(slug_taken)?;
+    let details =
+        json!({"name": created.name, "slug": created.slug, "parent_id": created.parent_id});
+    audit::record(
+        &txn,
+        &staff,
+        "category.created",
+        "category",
+        created.id,
+        details,
+        ip,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
     Ok((StatusCode::CREATED, Json(node(&created, &[]))))
 }
 
@@ -204,7 +223,8 @@ async fn create_category(
               (status = 428, body = platform::error::Problem)))]
 async fn update_category(
     State(s): State<AppState>,
-    _staff: Staff<Inventory>,
+    staff: Staff<Inventory>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<CategoryInput>,
@@ -217,12 +237,27 @@ async fn update_category(
         return Err(ApiError::stale_version(current.version));
     }
     let next = parse(&s, &input, Some(&current)).await?;
-    if !categories::update(&s.ctx.db, &next, expected, s.ctx.clock.now())
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    if !categories::update(&txn, &next, expected, now)
         .await
         .map_err(slug_taken)?
     {
         return Err(ApiError::stale_version(current.version));
     }
+    let details = json!({"name": next.name, "slug": next.slug, "parent_id": next.parent_id, "show_on_home": next.show_on_home});
+    audit::record(
+        &txn,
+        &staff,
+        "category.updated",
+        "category",
+        id,
+        details,
+        ip,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
     let saved = Category {
         version: expected + 1,
         ..next
@@ -237,7 +272,8 @@ async fn update_category(
     responses((status = 204, description = "Deleted"), (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
 async fn delete_category(
     State(s): State<AppState>,
-    _staff: Staff<Inventory>,
+    staff: Staff<Inventory>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let txn = platform::db::begin_write(&s.ctx.db).await?;
@@ -257,7 +293,19 @@ async fn delete_category(
             "move or delete the subcategories first",
         ));
     }
-    categories::soft_delete(&txn, id, s.ctx.clock.now()).await?;
+    let now = s.ctx.clock.now();
+    categories::soft_delete(&txn, id, now).await?;
+    audit::record(
+        &txn,
+        &staff,
+        "category.deleted",
+        "category",
+        id,
+        json!({}),
+        ip,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

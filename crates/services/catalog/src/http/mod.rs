@@ -1,5 +1,6 @@
 //! Catalog's HTTP surface: translation between requests and the domain only.
 
+mod audit;
 mod categories;
 mod products;
 mod stock;
@@ -10,6 +11,7 @@ use crate::AppState;
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::new()
+        .merge(audit::router())
         .merge(categories::router())
         .merge(products::router())
         .merge(stock::router())

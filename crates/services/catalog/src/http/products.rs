@@ -5,13 +5,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
+use platform::audit;
 use platform::auth::{Inventory, MaybeStaff, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
-use platform::http::{ApiJson, ApiQuery, if_match, required_version, with_etag};
+use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, required_version, with_etag};
 use platform::page::{MAX_LIMIT, Page, encode_cursor};
 use platform::validate::Fields;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -489,7 +491,8 @@ fn slug_taken(e: sea_orm::DbErr) -> ApiError {
               (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 async fn create_product(
     State(s): State<AppState>,
-    _staff: Staff<Inventory>,
+    staff: Staff<Inventory>,
+    ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<ProductInput>,
 ) -> ApiResult<(StatusCode, Response)> {
     let fields = parse(&s, &input, None).await?;
@@ -504,6 +507,17 @@ async fn create_product(
             product: snapshot(&product),
         },
         product.version,
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &staff,
+        "product.created",
+        "product",
+        product.id,
+        json!(snapshot(&product)),
+        ip,
         now,
     )
     .await?;
@@ -522,7 +536,8 @@ async fn create_product(
               (status = 422, body = platform::error::Problem), (status = 428, body = platform::error::Problem)))]
 async fn update_product(
     State(s): State<AppState>,
-    _staff: Staff<Inventory>,
+    staff: Staff<Inventory>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<ProductInput>,
@@ -558,6 +573,17 @@ async fn update_product(
         now,
     )
     .await?;
+    audit::record(
+        &txn,
+        &staff,
+        "product.updated",
+        "product",
+        id,
+        json!(snapshot(&product)),
+        ip,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     s.ctx.relay.wake();
     let version = product.version;
@@ -570,7 +596,8 @@ async fn update_product(
     responses((status = 204, description = "Archived"), (status = 404, body = platform::error::Problem), (status = 412, body = platform::error::Problem)))]
 async fn archive_product(
     State(s): State<AppState>,
-    _staff: Staff<Inventory>,
+    staff: Staff<Inventory>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
@@ -595,6 +622,17 @@ async fn archive_product(
             product: snapshot(&product),
         },
         product.version,
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        &staff,
+        "product.archived",
+        "product",
+        id,
+        json!({}),
+        ip,
         now,
     )
     .await?;

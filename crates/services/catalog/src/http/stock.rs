@@ -3,11 +3,13 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult};
 use platform::events::outbox;
-use platform::http::{ApiJson, required_version, with_etag};
+use platform::http::{ApiJson, ClientIp, required_version, with_etag};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,7 +43,8 @@ pub struct StockInput {
               (status = 412, body = platform::error::Problem), (status = 422, body = platform::error::Problem), (status = 428, body = platform::error::Problem)))]
 async fn set_stock(
     State(s): State<AppState>,
-    _staff: Staff<Inventory>,
+    staff: Staff<Inventory>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<StockInput>,
@@ -81,6 +84,18 @@ async fn set_stock(
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
+    let details = json!({"from": current.stock.on_hand, "to": product.stock.on_hand, "reserved": product.stock.reserved});
+    audit::record(
+        &txn,
+        &staff,
+        "stock.changed",
+        "product",
+        id,
+        details,
+        ip,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     s.ctx.relay.wake();
     let view = StockView {

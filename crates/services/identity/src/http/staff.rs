@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
+use platform::audit::{self, AuditEntry};
 use platform::auth::{Admin, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, with_etag};
@@ -22,7 +23,7 @@ use crate::AppState;
 use crate::domain::password::{self, Password};
 use crate::sessions::STAFF;
 use crate::store::accounts::{self, NewStaff, StaffChange, StaffMember};
-use crate::store::{audit, sessions};
+use crate::store::sessions;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -146,6 +147,7 @@ async fn create_staff(
     Ok((StatusCode::CREATED, Json(member.into())))
 }
 
+/// Records an admin's action on a staff account in the trail.
 async fn record<C: sea_orm::ConnectionTrait>(
     txn: &C,
     admin: &Staff<Admin>,
@@ -155,15 +157,7 @@ async fn record<C: sea_orm::ConnectionTrait>(
     ip: std::net::IpAddr,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let entry = audit::Record {
-        actor_id: admin.staff_id,
-        action,
-        target_kind: "staff",
-        target_id: target.to_string(),
-        details,
-        client_ip: ip.to_string(),
-    };
-    audit::record(txn, entry, now).await?;
+    audit::record(txn, admin, action, "staff", target, details, ip, now).await?;
     Ok(())
 }
 
@@ -323,42 +317,13 @@ async fn disable_staff(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// One recorded staff action.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEntryView {
-    pub id: Uuid,
-    pub actor_id: Uuid,
-    pub action: String,
-    pub target_kind: String,
-    pub target_id: String,
-    pub details: serde_json::Value,
-    pub client_ip: String,
-    pub at: DateTime<Utc>,
-}
-
 /// The audit trail of staff actions, newest first.
 #[utoipa::path(get, path = "/api/v1/staff/audit-log", tag = "staff", security(("bearer" = [])), params(PageParams),
-    responses((status = 200, body = Page<AuditEntryView>), (status = 403, body = platform::error::Problem)))]
+    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = platform::error::Problem)))]
 async fn list_audit_log(
     State(s): State<AppState>,
     _admin: Staff<Admin>,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> ApiResult<Json<Page<AuditEntryView>>> {
-    let limit = page.limit()?;
-    let rows = audit::list(&s.ctx.db, page.position::<Uuid>()?, limit + 1).await?;
-    Ok(Json(paginate(
-        rows,
-        limit,
-        |e| e.id,
-        |e| AuditEntryView {
-            id: e.id,
-            actor_id: e.actor_id,
-            action: e.action,
-            target_kind: e.target_kind,
-            target_id: e.target_id,
-            details: e.details,
-            client_ip: e.client_ip,
-            at: e.at,
-        },
-    )))
+) -> ApiResult<Json<Page<AuditEntry>>> {
+    Ok(Json(audit::list(&s.ctx.db, &page).await?))
 }

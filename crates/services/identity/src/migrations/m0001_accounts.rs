@@ -1,4 +1,4 @@
-//! Customers, staff, sessions, one-time tokens, addresses and the staff audit trail.
+//! Customers, staff, sessions, one-time tokens and addresses.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -160,20 +160,6 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("addresses_customer", "addresses", &["customer_id"]))
             .await?;
-        m.create_table(
-            Table::create()
-                .table("audit_log")
-                .col(uuid("id").primary_key())
-                .col(uuid("actor_id"))
-                .col(string("action"))
-                .col(string("target_kind"))
-                .col(string("target_id"))
-                .col(text("details"))
-                .col(string("client_ip"))
-                .col(timestamp_with_time_zone("at"))
-                .to_owned(),
-        )
-        .await?;
         Ok(())
     }
 

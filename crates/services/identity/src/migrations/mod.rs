@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(platform::events::migration::CreateOutboxAndInbox),
+            Box::new(platform::audit::CreateAuditLog),
             Box::new(m0001_accounts::Migration),
         ]
     }

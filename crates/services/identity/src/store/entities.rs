@@ -145,22 +145,3 @@ pub mod address {
     }
     no_relations!();
 }
-
-pub mod audit {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_log")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub actor_id: Uuid,
-        pub action: String,
-        pub target_kind: String,
-        pub target_id: String,
-        pub details: String,
-        pub client_ip: String,
-        pub at: DateTimeUtc,
-    }
-    no_relations!();
-}

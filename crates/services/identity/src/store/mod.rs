@@ -5,6 +5,5 @@ mod entities;
 
 pub mod accounts;
 pub mod addresses;
-pub mod audit;
 pub mod one_time;
 pub mod sessions;
