@@ -10,7 +10,7 @@ async fn healthz_and_readyz_answer_with_every_dependency_up(backend: Backend) {
     ready.assert_status(200);
     assert_eq!(ready.body["status"], "ready");
     let checks = ready.body["checks"].as_object().expect("checks");
-    for name in ["bus", "identity.database", "notifications.database"] {
+    for name in ["bus", "identity.database", "notifications.database", "catalog.database"] {
         assert_eq!(checks[name], "ok", "{name} in {checks:?}");
     }
     if backend == Backend::Distributed {
@@ -74,6 +74,12 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/staff/audit-log",
         "/.well-known/jwks.json",
         "/api/v1/dev/mailbox",
+        "/api/v1/categories",
+        "/api/v1/categories/{id}",
+        "/api/v1/products",
+        "/api/v1/products/{id}",
+        "/api/v1/products/{id}/stock",
+        "/api/v1/catalog/audit-log",
     ] {
         assert!(
             paths.contains_key(path),
