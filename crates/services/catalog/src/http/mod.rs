@@ -2,6 +2,7 @@
 
 mod audit;
 mod categories;
+mod product_view;
 mod products;
 mod stock;
 

@@ -3,7 +3,6 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
 use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
 use platform::audit;
 use platform::auth::{Inventory, MaybeStaff, Staff};
@@ -19,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::product_view::{ProductView, view};
 use crate::AppState;
 use crate::domain::category::Tree;
 use crate::domain::product::{
@@ -33,95 +33,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_products, create_product))
         .routes(routes!(get_product, update_product, archive_product))
-}
-
-/// Stock counts, for staff.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StockView {
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub available: i64,
-    /// The stock's own version: stock edits send it back.
-    pub version: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Rating {
-    /// Mean of the visible reviews, 0 when there are none.
-    pub average: f64,
-    pub count: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImageView {
-    pub id: Uuid,
-    pub urls: serde_json::Value,
-}
-
-/// A product as the shop shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductView {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    /// Minor units of `currency`.
-    pub price: i64,
-    pub currency: String,
-    pub weight_grams: i64,
-    pub length_mm: i64,
-    pub width_mm: i64,
-    pub height_mm: i64,
-    pub category_ids: Vec<Uuid>,
-    pub active: bool,
-    pub in_stock: bool,
-    pub available: i64,
-    /// Present for staff only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stock: Option<StockView>,
-    pub images: Vec<ImageView>,
-    pub rating: Rating,
-    pub units_sold: i64,
-    pub created_at: DateTime<Utc>,
-    pub version: i64,
-}
-
-pub(super) fn view(p: Product, staff: bool) -> ProductView {
-    let available = p.stock.available();
-    ProductView {
-        id: p.id,
-        slug: p.slug,
-        name: p.name,
-        description: p.description,
-        price: p.price,
-        currency: p.currency,
-        weight_grams: p.weight_grams,
-        length_mm: p.length_mm,
-        width_mm: p.width_mm,
-        height_mm: p.height_mm,
-        category_ids: p.category_ids,
-        active: p.active,
-        in_stock: available > 0,
-        available,
-        stock: staff.then_some(StockView {
-            on_hand: p.stock.on_hand,
-            reserved: p.stock.reserved,
-            available,
-            version: p.stock_version,
-        }),
-        images: Vec::new(),
-        rating: Rating {
-            average: if p.rating_count > 0 {
-                p.rating_sum as f64 / p.rating_count as f64
-            } else {
-                0.0
-            },
-            count: p.rating_count,
-        },
-        units_sold: p.units_sold,
-        created_at: p.created_at,
-        version: p.version,
-    }
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::products::StockView;
+use super::product_view::StockView;
 use crate::AppState;
 use crate::domain::stock::{self, StockChange, StockError};
 use crate::events::stock_changed;
