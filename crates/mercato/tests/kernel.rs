@@ -10,7 +10,12 @@ async fn healthz_and_readyz_answer_with_every_dependency_up(backend: Backend) {
     ready.assert_status(200);
     assert_eq!(ready.body["status"], "ready");
     let checks = ready.body["checks"].as_object().expect("checks");
-    for name in ["bus", "identity.database", "notifications.database", "catalog.database"] {
+    for name in [
+        "bus",
+        "identity.database",
+        "notifications.database",
+        "catalog.database",
+    ] {
         assert_eq!(checks[name], "ok", "{name} in {checks:?}");
     }
     if backend == Backend::Distributed {

@@ -53,17 +53,13 @@ pub struct ListParams {
     pub limit: Option<u64>,
 }
 
-/// Search words: letters and digits, lower-cased, at most 8.
+/// Search words: runs of letters and digits in any script, lower-cased, at most 8.
+/// Everything else (quotes, operators, punctuation) separates words, so nothing a
+/// client types can change the meaning of the full-text query.
 fn terms(q: &str) -> Vec<String> {
     q.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| {
-            w.to_lowercase()
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-        })
-        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
         .take(8)
         .collect()
 }
@@ -237,7 +233,13 @@ async fn get_product(
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+        .is_some_and(|v| {
+            // If-None-Match compares weakly (RFC 9110 13.1.2): W/"3" matches "3", and *
+            // matches any current representation.
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+        });
     if fresh && staff.is_none() {
         let mut res = axum::response::IntoResponse::into_response(StatusCode::NOT_MODIFIED);
         if let Ok(v) = HeaderValue::from_str(&etag) {

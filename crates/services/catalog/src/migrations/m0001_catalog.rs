@@ -21,7 +21,7 @@ impl MigrationTrait for Migration {
                 .col(uuid("id").primary_key())
                 .col(uuid_null("parent_id"))
                 .col(string("name"))
-                .col(string("slug").unique_key())
+                .col(string("slug"))
                 .col(text("description"))
                 .col(boolean("show_on_home"))
                 .col(integer("position"))
@@ -32,6 +32,11 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // A deleted category keeps its row (history) but frees its slug: the slug is
+        // unique among live categories only. Partial indexes read the same on both.
+        m.get_connection()
+            .execute_unprepared("CREATE UNIQUE INDEX categories_live_slug ON categories (slug) WHERE deleted_at IS NULL")
+            .await?;
         // Stock lives on the product row so a reservation is one conditional update,
         // but has its own version: a price edit and a stock count never conflict.
         m.create_table(

@@ -1,0 +1,11 @@
+//! Black-box HTTP tests of the catalog service: each file covers one resource, and
+//! every test runs on both back-ends (embedded, and PostgreSQL + NATS + Redis).
+
+mod helpers;
+
+mod categories;
+mod concurrency;
+mod listing;
+mod products;
+mod search;
+mod stock;
