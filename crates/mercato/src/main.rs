@@ -48,6 +48,11 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         services: Option<Vec<ServiceName>>,
     },
+    /// Fill the shop with demo data; running it again changes nothing.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
     /// Staff administration from the shell.
     Admin {
         #[command(subcommand)]
@@ -80,6 +85,12 @@ enum AdminCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// A category tree and 200 products with prices, sizes and stock.
+    Demo,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +196,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app::connect_database(&settings, service).await?;
                 println!("{}: migrations applied", service.as_str());
             }
+        }
+        Command::Seed {
+            command: SeedCommand::Demo,
+        } => {
+            let db = app::connect_database(&settings, ServiceName::Catalog).await?;
+            let report = catalog::seed::demo(&db, &SystemClock).await?;
+            println!(
+                "demo shop: {} categories and {} products created (existing ones kept)",
+                report.categories_created, report.products_created
+            );
         }
         Command::Admin {
             command:

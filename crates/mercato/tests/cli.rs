@@ -365,7 +365,85 @@ async fn a_config_file_named_by_mercato_config_is_used(backend: Backend) {
     assert!(ready, "the server listened where the file said");
 }
 
+async fn the_demo_seed_fills_the_shop_once(backend: Backend) {
+    if skip(backend) {
+        return;
+    }
+    let (tag, _cleanup) = new_tag(backend);
+    let dir = tempfile::tempdir().expect("dir");
+    let seed = || {
+        Command::new(BIN)
+            .args(["seed", "demo", "--data-dir"])
+            .arg(dir.path())
+            .envs(backend_env(backend, &tag))
+            .output()
+            .expect("seed runs")
+    };
+    let first = seed();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("15 categories and 200 products created")
+    );
+    let again = seed();
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 categories and 0 products created"),
+        "a second run changes nothing"
+    );
+
+    let server = Server::start(dir.path(), free_port(), &backend_env(backend, &tag)).await;
+    let tree: Value = reqwest::get(format!("{}/api/v1/categories", server.base))
+        .await
+        .expect("tree")
+        .json()
+        .await
+        .expect("json");
+    let roots = tree["items"].as_array().expect("items");
+    assert_eq!(roots.len(), 5);
+    assert!(
+        roots
+            .iter()
+            .all(|c| c["children"].as_array().is_some_and(|k| k.len() == 2))
+    );
+    let mut seen = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{}/api/v1/products?limit=100&cursor={c}", server.base),
+            None => format!("{}/api/v1/products?limit=100", server.base),
+        };
+        let page: Value = reqwest::get(url)
+            .await
+            .expect("page")
+            .json()
+            .await
+            .expect("json");
+        seen += page["items"].as_array().map_or(0, Vec::len);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 200);
+    let found: Value = reqwest::get(format!("{}/api/v1/products?q=skillet", server.base))
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        found["items"].as_array().map_or(0, Vec::len),
+        5,
+        "five skillets in the demo shop"
+    );
+}
+
 testkit::backend_tests!(
+    the_demo_seed_fills_the_shop_once,
     a_config_file_named_by_mercato_config_is_used,
     migrate_prepares_every_service_database,
     a_registration_mail_survives_a_sigkill_before_it_was_published,

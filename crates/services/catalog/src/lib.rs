@@ -14,6 +14,8 @@ mod http;
 mod migrations;
 mod store;
 
+pub mod seed;
+
 use std::sync::Arc;
 
 use axum::extract::FromRef;
