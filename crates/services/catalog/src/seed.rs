@@ -12,8 +12,12 @@ use crate::events::{snapshot, stock_changed};
 use crate::store::categories::{self, NewCategory};
 use crate::store::products::{self, ProductFields};
 
-/// Top-level categories, each with subcategories and the nouns its products use.
-const TREE: &[(&str, &str, &[(&str, &[&str])])] = &[
+/// A subcategory and the nouns its products are named after.
+type Subcategory = (&'static str, &'static [&'static str]);
+/// A top-level category, its description and its subcategories.
+type Department = (&'static str, &'static str, &'static [Subcategory]);
+
+const TREE: &[Department] = &[
     (
         "Clothing",
         "Shirts, jackets and everything to wear.",
@@ -128,7 +132,7 @@ pub struct SeedReport {
 /// Seeds at least 10 categories and 200 products; skips whatever already exists.
 pub async fn demo(db: &DatabaseConnection, clock: &dyn Clock) -> anyhow::Result<SeedReport> {
     let mut report = SeedReport::default();
-    let mut dice = Dice(0x6d65_7263_6174_6f);
+    let mut dice = Dice(0x006d_6572_6361_746f);
     for (position, (top, description, subs)) in TREE.iter().enumerate() {
         let top_id = ensure_category(
             db,
