@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use platform::auth::{SigningKey, TokenVerifier};
+use platform::cache::{Cache, CacheStore, MemoryCache, RedisCache};
 use platform::clock::{Clock, SystemClock};
 use platform::config::{BusKind, Settings};
 use platform::events::SharedBus;
@@ -23,6 +24,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::openapi::ApiDoc;
+
+/// How long a cached public answer may be served. Writers invalidate what they change;
+/// this bounds staleness when an invalidation is lost.
+const CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// The services this binary can run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -185,6 +190,15 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
             async move { bus.ping().await }
         }));
     }
+    let cache_store: Arc<dyn CacheStore> = match &settings.redis_url {
+        Some(url) => Arc::new(RedisCache::connect(url).await?),
+        None => Arc::new(MemoryCache::new(50_000, CACHE_TTL)),
+    };
+    let cache = Cache::new(
+        cache_store,
+        format!("{}:cache", settings.bus.namespace),
+        CACHE_TTL,
+    );
     let limiter = match &settings.redis_url {
         Some(url) => {
             let store = Arc::new(RedisStore::connect(url, &settings.bus.namespace).await?);
@@ -229,6 +243,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
             bus: bus.clone(),
             clock: opts.clock.clone(),
             limiter: limiter.clone(),
+            cache: cache.scoped(service.as_str()),
             verifier: verifier.clone(),
             tasks: tasks.clone(),
         };

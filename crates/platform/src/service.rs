@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::TokenVerifier;
+use crate::cache::Cache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::events::SharedBus;
@@ -36,6 +37,8 @@ pub struct ServiceContext {
     pub relay: Relay,
     pub clock: Arc<dyn Clock>,
     pub limiter: RateLimiter,
+    /// Read cache for public answers, already scoped to the service.
+    pub cache: Cache,
     pub verifier: Arc<TokenVerifier>,
     pub tasks: Tasks,
 }

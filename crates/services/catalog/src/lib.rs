@@ -8,6 +8,7 @@
 //! services keep of a product) and `catalog.stock.changed.v1`. Consumes nothing yet;
 //! order, payment and media events join with the checkout saga and images.
 
+mod cache;
 mod domain;
 mod events;
 mod http;
@@ -49,6 +50,12 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         ctx.tasks
             .spawn("catalog-outbox-relay", ctx.relay.clone().run());
     }
+    let invalidate = platform::events::Consumer {
+        name: "catalog-cache".into(),
+        filter: "catalog.>".into(),
+        handler: cache::handler(ctx.cache.clone()),
+    };
+    ctx.bus.subscribe(invalidate, &ctx.tasks).await?;
     let db = ctx.db.clone();
     Ok(ServiceParts {
         router: http::router(AppState { ctx }),

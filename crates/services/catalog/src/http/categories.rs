@@ -258,6 +258,7 @@ async fn update_category(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::forget_listings(&s.ctx.cache).await;
     let saved = Category {
         version: expected + 1,
         ..next
@@ -307,5 +308,6 @@ async fn delete_category(
     )
     .await?;
     txn.commit().await?;
+    crate::cache::forget_listings(&s.ctx.cache).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,9 @@
 //! Products: public reads and listings, edits by inventory staff.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
 use platform::audit;
 use platform::auth::{Inventory, MaybeStaff, Staff};
@@ -11,7 +12,7 @@ use platform::events::outbox;
 use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, required_version, with_etag};
 use platform::page::{MAX_LIMIT, Page, encode_cursor};
 use platform::validate::Fields;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -70,6 +71,7 @@ fn terms(q: &str) -> Vec<String> {
 async fn list_products(
     State(s): State<AppState>,
     MaybeStaff(staff): MaybeStaff,
+    RawQuery(raw_query): RawQuery,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Response> {
     let mut f = Fields::new();
@@ -133,6 +135,19 @@ async fn list_products(
             "belongs to a listing with another sort",
         ));
     }
+    // Public listings are cached whole, keyed by the exact query and the generation
+    // every catalog change bumps; staff listings carry stock counts and are not.
+    let cache_key = match staff {
+        None => {
+            crate::cache::listing_key(&s.ctx.cache, raw_query.as_deref().unwrap_or_default()).await
+        }
+        Some(_) => None,
+    };
+    if let Some(key) = &cache_key
+        && let Some(hit) = s.ctx.cache.get(key).await
+    {
+        return Ok(json_response(hit, true));
+    }
     let category_ids = match p.category {
         Some(id) => {
             let all = categories::live(&s.ctx.db).await?;
@@ -179,33 +194,37 @@ async fn list_products(
             .collect(),
         next_cursor,
     };
-    let mut res = axum::Json(page).into_response_with_cache(staff.is_none());
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
+    if let Some(key) = &cache_key {
+        s.ctx.cache.set(key, body.clone()).await;
+    }
+    Ok(json_response(body, staff.is_none()))
+}
+
+/// A JSON answer. Public answers may be kept briefly by browsers and proxies; staff
+/// answers carry stock counts and are never stored.
+fn json_response(body: Bytes, public: bool) -> Response {
+    let cache = if public {
+        "public, max-age=30"
+    } else {
+        "private, no-store"
+    };
+    let mut res = (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        body,
+    )
+        .into_response();
     res.headers_mut().insert(
         header::VARY,
         HeaderValue::from_static("Authorization, Cookie"),
     );
-    Ok(res)
-}
-
-trait CacheHeaders {
-    fn into_response_with_cache(self, public: bool) -> Response;
-}
-
-impl<T: Serialize> CacheHeaders for axum::Json<T> {
-    /// Public answers may be cached briefly by browsers and proxies; staff answers
-    /// carry stock counts and are never stored.
-    fn into_response_with_cache(self, public: bool) -> Response {
-        use axum::response::IntoResponse;
-        let mut res = self.into_response();
-        let value = if public {
-            "public, max-age=30"
-        } else {
-            "private, no-store"
-        };
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-        res
-    }
+    res
 }
 
 async fn find(s: &AppState, id_or_slug: &str) -> ApiResult<Option<Product>> {
@@ -225,38 +244,60 @@ async fn get_product(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let public = staff.is_none();
+    // One cache entry per name a product is asked by: its id (canonical form) or slug.
+    let cache_key = crate::cache::product_key(
+        &Uuid::parse_str(&key).map_or_else(|_| key.clone(), |id| id.to_string()),
+    );
+    if public
+        && let Some(hit) = s.ctx.cache.get(&cache_key).await
+        && let Some((version, body)) = crate::cache::decode(&hit)
+    {
+        return Ok(product_response(
+            version,
+            hit.slice_ref(body),
+            &headers,
+            true,
+        ));
+    }
     let product = find(&s, &key)
         .await?
-        .filter(|p| p.active || staff.is_some())
+        .filter(|p| p.active || !public)
         .ok_or_else(|| ApiError::not_found("product"))?;
-    let etag = format!("\"{}\"", product.version);
+    let (version, cacheable) = (product.version, public && product.active);
+    let body =
+        Bytes::from(serde_json::to_vec(&view(product, !public)).map_err(ApiError::internal)?);
+    if cacheable {
+        s.ctx
+            .cache
+            .set(&cache_key, crate::cache::encode(version, &body))
+            .await;
+    }
+    Ok(product_response(version, body, &headers, public))
+}
+
+/// A product answer with its ETag; `304` when a public client already has this version.
+fn product_response(version: i64, body: Bytes, headers: &HeaderMap, public: bool) -> Response {
+    let etag = format!("\"{version}\"");
+    // If-None-Match compares weakly (RFC 9110 13.1.2): W/"3" matches "3", and * matches
+    // any current representation.
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            // If-None-Match compares weakly (RFC 9110 13.1.2): W/"3" matches "3", and *
-            // matches any current representation.
             v.split(',')
                 .map(str::trim)
                 .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
         });
-    if fresh && staff.is_none() {
-        let mut res = axum::response::IntoResponse::into_response(StatusCode::NOT_MODIFIED);
-        if let Ok(v) = HeaderValue::from_str(&etag) {
-            res.headers_mut().insert(header::ETAG, v);
-        }
-        return Ok(res);
-    }
-    let version = product.version;
-    let mut res = with_etag(view(product, staff.is_some()), version);
-    let cache = if staff.is_some() {
-        "private, no-store"
+    let mut res = if fresh && public {
+        StatusCode::NOT_MODIFIED.into_response()
     } else {
-        "public, max-age=30"
+        json_response(body, public)
     };
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    Ok(res)
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -437,6 +478,7 @@ async fn create_product(
     outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
     txn.commit().await?;
     s.ctx.relay.wake();
+    crate::cache::forget_listings(&s.ctx.cache).await;
     let version = product.version;
     Ok((StatusCode::CREATED, with_etag(view(product, true), version)))
 }
@@ -499,6 +541,7 @@ async fn update_product(
     .await?;
     txn.commit().await?;
     s.ctx.relay.wake();
+    crate::cache::forget_product(&s.ctx.cache, id, &[&current.slug, &product.slug]).await;
     let version = product.version;
     Ok(with_etag(view(product, true), version))
 }
@@ -551,5 +594,6 @@ async fn archive_product(
     .await?;
     txn.commit().await?;
     s.ctx.relay.wake();
+    crate::cache::forget_product(&s.ctx.cache, id, &[&product.slug]).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -98,6 +98,7 @@ async fn set_stock(
     .await?;
     txn.commit().await?;
     s.ctx.relay.wake();
+    crate::cache::forget_product(&s.ctx.cache, id, &[&product.slug]).await;
     let view = StockView {
         on_hand: product.stock.on_hand,
         reserved: product.stock.reserved,

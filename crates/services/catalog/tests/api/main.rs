@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod caching;
 mod categories;
 mod concurrency;
 mod listing;

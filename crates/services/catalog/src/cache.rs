@@ -1,0 +1,104 @@
+//! Cached public reads. A product's answer is cached under its id and its slug; every
+//! listing answer is cached under a generation number that any product, stock or
+//! category change bumps, so one increment retires all listings at once.
+//!
+//! Writers invalidate right after their commit, and again when their event comes back
+//! from the bus: the second pass clears an entry that a slow reader put back with data
+//! it read just before the commit.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use contracts::catalog::{
+    ProductArchived, ProductCreated, ProductSnapshot, ProductUpdated, StockChanged,
+};
+use contracts::{Envelope, Event};
+use platform::cache::Cache;
+use platform::events::Handler;
+use uuid::Uuid;
+
+const LISTINGS: &str = "listing-generation";
+
+pub(crate) fn product_key(id_or_slug: &str) -> String {
+    format!("product:{id_or_slug}")
+}
+
+/// A cached product answer: its version (for the ETag) and its JSON.
+pub(crate) fn encode(version: i64, body: &[u8]) -> Bytes {
+    let mut out = format!("{version}\n").into_bytes();
+    out.extend_from_slice(body);
+    Bytes::from(out)
+}
+
+pub(crate) fn decode(bytes: &[u8]) -> Option<(i64, &[u8])> {
+    let split = bytes.iter().position(|b| *b == b'\n')?;
+    let version = std::str::from_utf8(&bytes[..split]).ok()?.parse().ok()?;
+    Some((version, &bytes[split + 1..]))
+}
+
+/// Forgets a product (under each of its names) and every listing.
+pub(crate) async fn forget_product(cache: &Cache, id: Uuid, slugs: &[&str]) {
+    let mut keys = vec![product_key(&id.to_string())];
+    keys.extend(slugs.iter().map(|s| product_key(s)));
+    cache.delete(&keys).await;
+    forget_listings(cache).await;
+}
+
+pub(crate) async fn forget_listings(cache: &Cache) {
+    cache.bump(LISTINGS).await;
+}
+
+/// The key of a listing answer, or `None` when the generation is unknown (then the
+/// answer is not cached).
+pub(crate) async fn listing_key(cache: &Cache, query: &str) -> Option<String> {
+    let generation = cache.generation(LISTINGS).await?;
+    Some(format!("listing:{generation}:{query}"))
+}
+
+/// Invalidates on catalog's own events: the delayed second pass described above.
+pub(crate) struct InvalidateOnEvents {
+    pub cache: Cache,
+}
+
+#[async_trait]
+impl Handler for InvalidateOnEvents {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        let t = envelope.event_type.as_str();
+        let snapshot: Option<ProductSnapshot> = if t == ProductCreated::TYPE {
+            Some(envelope.decode::<ProductCreated>()?.product)
+        } else if t == ProductUpdated::TYPE {
+            Some(envelope.decode::<ProductUpdated>()?.product)
+        } else if t == ProductArchived::TYPE {
+            Some(envelope.decode::<ProductArchived>()?.product)
+        } else {
+            None
+        };
+        if let Some(p) = snapshot {
+            forget_product(&self.cache, p.product_id, &[&p.slug]).await;
+        } else if t == StockChanged::TYPE {
+            let s: StockChanged = envelope.decode()?;
+            self.cache
+                .delete(&[product_key(&s.product_id.to_string())])
+                .await;
+            forget_listings(&self.cache).await;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn handler(cache: Cache) -> Arc<dyn Handler> {
+    Arc::new(InvalidateOnEvents { cache })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_answer_round_trips() {
+        let bytes = encode(7, br#"{"a":1}"#);
+        assert_eq!(decode(&bytes), Some((7, &br#"{"a":1}"#[..])));
+        assert_eq!(decode(b"garbage"), None);
+    }
+}
