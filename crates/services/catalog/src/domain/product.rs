@@ -59,6 +59,57 @@ pub fn parse_currency(raw: &str) -> Result<String, String> {
     }
 }
 
+/// The name, slug and description every catalog entry has, as sent.
+pub struct NamingInput<'a> {
+    pub name: Option<&'a str>,
+    pub slug: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+/// Validated naming; `None` fields failed and are reported in `f`.
+pub struct Naming {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Validates naming over `base` (the current values for an edit): the name is required
+/// on create, the slug defaults to one made from the name, the description to empty.
+pub fn parse_naming(
+    f: &mut Fields,
+    input: NamingInput<'_>,
+    base: Option<(&str, &str, &str)>,
+    max_description: usize,
+) -> Naming {
+    let name = match (input.name, base) {
+        (Some(n), _) => f.text("name", n, 1, 200),
+        (None, Some((n, _, _))) => Some(n.to_owned()),
+        (None, None) => {
+            f.add("name", "is required");
+            None
+        }
+    };
+    let slug = match (input.slug, base, &name) {
+        (Some(raw), _, _) => f.parse("slug", parse_slug(raw)),
+        (None, Some((_, s, _)), _) => Some(s.to_owned()),
+        (None, None, Some(n)) => Some(slugify(n)).filter(|s| !s.is_empty()).or_else(|| {
+            f.add("slug", "cannot be made from this name; send one");
+            None
+        }),
+        (None, None, None) => None,
+    };
+    let description = match (input.description, base) {
+        (Some(d), _) => f.text("description", d, 0, max_description),
+        (None, Some((_, _, d))) => Some(d.to_owned()),
+        (None, None) => Some(String::new()),
+    };
+    Naming {
+        name,
+        slug,
+        description,
+    }
+}
+
 pub fn check_amount(f: &mut Fields, field: &str, value: i64, max: i64) {
     if value < 0 {
         f.add(field, "must not be negative");

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::domain::category::Tree;
-use crate::domain::product::{parse_slug, slugify};
+use crate::domain::product::{Naming, NamingInput, parse_naming};
 use crate::store::categories::{self, Category, NewCategory};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -115,28 +115,20 @@ async fn parse(
     base: Option<&Category>,
 ) -> ApiResult<Category> {
     let mut f = Fields::new();
-    let name = match (&input.name, base) {
-        (Some(n), _) => f.text("name", n, 1, 100),
-        (None, Some(b)) => Some(b.name.clone()),
-        (None, None) => {
-            f.add("name", "is required");
-            None
-        }
-    };
-    let slug = match (&input.slug, base, &name) {
-        (Some(raw), _, _) => f.parse("slug", parse_slug(raw)),
-        (None, Some(b), _) => Some(b.slug.clone()),
-        (None, None, Some(n)) => Some(slugify(n)).filter(|s| !s.is_empty()).or_else(|| {
-            f.add("slug", "cannot be made from this name; send one");
-            None
-        }),
-        (None, None, None) => None,
-    };
-    let description = match (&input.description, base) {
-        (Some(d), _) => f.text("description", d, 0, 2000),
-        (None, Some(b)) => Some(b.description.clone()),
-        (None, None) => Some(String::new()),
-    };
+    let Naming {
+        name,
+        slug,
+        description,
+    } = parse_naming(
+        &mut f,
+        NamingInput {
+            name: input.name.as_deref(),
+            slug: input.slug.as_deref(),
+            description: input.description.as_deref(),
+        },
+        base.map(|b| (b.name.as_str(), b.slug.as_str(), b.description.as_str())),
+        2000,
+    );
     let parent_id = match (input.parent_id, base) {
         (Some(p), _) => p,
         (None, Some(b)) => b.parent_id,

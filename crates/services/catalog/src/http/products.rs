@@ -23,7 +23,8 @@ use super::product_view::{ProductView, view};
 use crate::AppState;
 use crate::domain::category::Tree;
 use crate::domain::product::{
-    MAX_CATEGORIES, MAX_GRAMS, MAX_MM, MAX_PRICE, check_amount, parse_currency, parse_slug, slugify,
+    MAX_CATEGORIES, MAX_GRAMS, MAX_MM, MAX_PRICE, Naming, NamingInput, check_amount,
+    parse_currency, parse_naming,
 };
 use crate::events::{snapshot, stock_changed};
 use crate::store::categories;
@@ -329,28 +330,20 @@ async fn parse(
     base: Option<&Product>,
 ) -> ApiResult<ProductFields> {
     let mut f = Fields::new();
-    let name = match (&input.name, base) {
-        (Some(n), _) => f.text("name", n, 1, 200),
-        (None, Some(b)) => Some(b.name.clone()),
-        (None, None) => {
-            f.add("name", "is required");
-            None
-        }
-    };
-    let slug = match (&input.slug, base, &name) {
-        (Some(raw), _, _) => f.parse("slug", parse_slug(raw)),
-        (None, Some(b), _) => Some(b.slug.clone()),
-        (None, None, Some(n)) => Some(slugify(n)).filter(|s| !s.is_empty()).or_else(|| {
-            f.add("slug", "cannot be made from this name; send one");
-            None
-        }),
-        (None, None, None) => None,
-    };
-    let description = match (&input.description, base) {
-        (Some(d), _) => f.text("description", d, 0, 10_000),
-        (None, Some(b)) => Some(b.description.clone()),
-        (None, None) => Some(String::new()),
-    };
+    let Naming {
+        name,
+        slug,
+        description,
+    } = parse_naming(
+        &mut f,
+        NamingInput {
+            name: input.name.as_deref(),
+            slug: input.slug.as_deref(),
+            description: input.description.as_deref(),
+        },
+        base.map(|b| (b.name.as_str(), b.slug.as_str(), b.description.as_str())),
+        10_000,
+    );
     let mut number = |field: &str, new: Option<i64>, old: Option<i64>, max: i64| match new.or(old) {
         Some(v) => {
             check_amount(&mut f, field, v, max);
