@@ -94,10 +94,11 @@ async fn main() -> anyhow::Result<()> {
     let shop = Shop::start(backend).await?;
     let loaded = seed::load(&shop, cli.products).await?;
     println!(
-        "loaded {} products in {:.1} s ({:.0} products/s, 16 loaders)",
+        "loaded {} products in {:.1} s ({:.0} products/s, {} loaders)",
         loaded.product_ids.len(),
         loaded.took.as_secs_f64(),
         loaded.product_ids.len() as f64 / loaded.took.as_secs_f64(),
+        seed::LOADERS,
     );
     let settled = shop.settle(Duration::from_secs(300)).await?;
     println!(

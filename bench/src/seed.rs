@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use crate::shop::Shop;
 
-const LOADERS: usize = 16;
+/// Concurrent product writers while loading.
+pub const LOADERS: usize = 16;
 const VOCABULARY: usize = 500;
 const SYLLABLES: [&str; 24] = [
     "ka", "lo", "mi", "ra", "ven", "tor", "sa", "bel", "dun", "fi", "gor", "ha", "ish", "jo",
