@@ -198,6 +198,28 @@ impl TestApp {
         Self::read(req.send().await.expect("request sent")).await
     }
 
+    /// Sends a request with extra headers (`If-Match`, `If-None-Match`, `Cookie`, …).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
     pub async fn read(res: reqwest::Response) -> TestResponse {
         let status = res.status();
         let headers = res.headers().clone();

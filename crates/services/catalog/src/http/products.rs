@@ -4,14 +4,19 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use contracts::Event;
 use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
 use platform::audit;
-use platform::auth::{Inventory, MaybeStaff, Staff};
+use platform::auth::{Inventory, MaybeStaff, Staff, StaffAuth};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
 use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, required_version, with_etag};
 use platform::page::{MAX_LIMIT, Page, encode_cursor};
 use platform::validate::Fields;
+use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -448,30 +453,22 @@ async fn create_product(
     let product = products::insert(&txn, &fields, input.stock.unwrap_or(0), now)
         .await
         .map_err(slug_taken)?;
-    outbox::enqueue(
-        &txn,
-        &ProductCreated {
-            product: snapshot(&product),
-        },
-        product.version,
-        now,
-    )
-    .await?;
-    audit::record(
-        &txn,
-        &staff,
-        "product.created",
-        "product",
-        product.id,
-        json!(snapshot(&product)),
-        ip,
-        now,
-    )
-    .await?;
     outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
-    crate::cache::forget_listings(&s.ctx.cache).await;
+    let event = ProductCreated {
+        product: snapshot(&product),
+    };
+    finish_write(
+        &s,
+        txn,
+        &staff,
+        ip,
+        "product.created",
+        &product,
+        &event,
+        &[],
+        now,
+    )
+    .await?;
     let version = product.version;
     Ok((StatusCode::CREATED, with_etag(view(product, true), version)))
 }
@@ -512,29 +509,21 @@ async fn update_product(
     let product = products::get(&txn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    outbox::enqueue(
-        &txn,
-        &ProductUpdated {
-            product: snapshot(&product),
-        },
-        product.version,
-        now,
-    )
-    .await?;
-    audit::record(
-        &txn,
+    let event = ProductUpdated {
+        product: snapshot(&product),
+    };
+    finish_write(
+        &s,
+        txn,
         &staff,
-        "product.updated",
-        "product",
-        id,
-        json!(snapshot(&product)),
         ip,
+        "product.updated",
+        &product,
+        &event,
+        &[&current.slug],
         now,
     )
     .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
-    crate::cache::forget_product(&s.ctx.cache, id, &[&current.slug, &product.slug]).await;
     let version = product.version;
     Ok(with_etag(view(product, true), version))
 }
@@ -565,28 +554,58 @@ async fn archive_product(
     let product = products::get(&txn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    outbox::enqueue(
-        &txn,
-        &ProductArchived {
-            product: snapshot(&product),
-        },
-        product.version,
+    let event = ProductArchived {
+        product: snapshot(&product),
+    };
+    finish_write(
+        &s,
+        txn,
+        &staff,
+        ip,
+        "product.archived",
+        &product,
+        &event,
+        &[],
         now,
     )
     .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Finishes a product write inside `txn`: publishes `event`, records the staff action,
+/// commits, and drops the cached answers the write made stale (under the product's id,
+/// its slug and any `old_slugs`, and every listing).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the write's transaction, actor and subject"
+)]
+async fn finish_write<E: Event>(
+    s: &AppState,
+    txn: DatabaseTransaction,
+    staff: &StaffAuth,
+    ip: IpAddr,
+    action: &str,
+    product: &Product,
+    event: &E,
+    old_slugs: &[&str],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    outbox::enqueue(&txn, event, product.version, now).await?;
     audit::record(
         &txn,
-        &staff,
-        "product.archived",
+        staff,
+        action,
         "product",
-        id,
-        json!({}),
+        product.id,
+        json!(snapshot(product)),
         ip,
         now,
     )
     .await?;
     txn.commit().await?;
     s.ctx.relay.wake();
-    crate::cache::forget_product(&s.ctx.cache, id, &[&product.slug]).await;
-    Ok(StatusCode::NO_CONTENT)
+    let mut slugs = old_slugs.to_vec();
+    slugs.push(&product.slug);
+    crate::cache::forget_product(&s.ctx.cache, product.id, &slugs).await;
+    Ok(())
 }

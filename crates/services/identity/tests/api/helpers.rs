@@ -44,17 +44,7 @@ pub async fn send_with(
     headers: &[(&str, &str)],
     body: Option<Value>,
 ) -> TestResponse {
-    let mut req = app.client.request(method, app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    TestApp::read(req.send().await.expect("request sent")).await
+    app.send_with(method, path, token, headers, body).await
 }
 
 /// The newest mail to `to` whose subject contains `subject`, waiting up to 15 s for it.
