@@ -9,5 +9,6 @@ pub mod catalog;
 pub mod claims;
 pub mod envelope;
 pub mod identity;
+pub mod media;
 
 pub use envelope::{Envelope, Event};

@@ -35,13 +35,15 @@ pub enum ServiceName {
     Identity,
     Notifications,
     Catalog,
+    Media,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 3] = [
+    pub const ALL: [ServiceName; 4] = [
         ServiceName::Identity,
         ServiceName::Notifications,
         ServiceName::Catalog,
+        ServiceName::Media,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +51,7 @@ impl ServiceName {
             Self::Identity => identity::NAME,
             Self::Notifications => notifications::NAME,
             Self::Catalog => catalog::NAME,
+            Self::Media => media::NAME,
         }
     }
 }
@@ -60,7 +63,7 @@ impl FromStr for ServiceName {
             .into_iter()
             .find(|n| n.as_str() == s.trim())
             .with_context(|| {
-                format!("unknown service {s:?}; known: identity, notifications, catalog")
+                format!("unknown service {s:?}; known: identity, notifications, catalog, media")
             })
     }
 }
@@ -148,6 +151,7 @@ pub async fn connect_database(
             platform::db::connect::<notifications::Migrator>(&url, max).await
         }
         ServiceName::Catalog => platform::db::connect::<catalog::Migrator>(&url, max).await,
+        ServiceName::Media => platform::db::connect::<media::Migrator>(&url, max).await,
     }
 }
 
@@ -253,6 +257,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
             }
             ServiceName::Notifications => notifications::start(ctx).await?,
             ServiceName::Catalog => catalog::start(ctx).await?,
+            ServiceName::Media => media::start(ctx).await?,
         };
         api = api.merge(parts.router);
         for probe in parts.probes {

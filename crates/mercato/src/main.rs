@@ -145,6 +145,10 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   mail.smtp_url                   smtps://user:pass@host:465 or smtp://host:587?tls=required
   mail.dev_mailbox                unset = on in the single process without smtp_url
   mail.max_attempts               6
+  media.storage_url               unset = <data_dir>/media; a directory or s3://bucket[/prefix] (AWS_* variables)
+  media.max_upload_bytes          10485760
+  media.max_pixels                40000000 (checked from the header, before decoding)
+  media.webp_quality              80.0
   log.filter                      info,sqlx=warn,sea_orm=warn (RUST_LOG wins)
   log.format                      auto | json | pretty";
 
@@ -205,6 +209,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!(
                 "demo shop: {} categories and {} products created (existing ones kept)",
                 report.categories_created, report.products_created
+            );
+            let products: Vec<_> = report
+                .products
+                .into_iter()
+                .map(|p| media::seed::DemoProduct {
+                    id: p.id,
+                    name: p.name,
+                    rgb: p.rgb,
+                })
+                .collect();
+            const BANNER_COLOURS: [[u8; 3]; 3] = [[32, 90, 160], [200, 90, 40], [40, 130, 90]];
+            let banners: Vec<_> = report
+                .departments
+                .into_iter()
+                .zip(BANNER_COLOURS)
+                .map(|((name, slug), rgb)| media::seed::DemoBanner {
+                    title: format!("New in {name}"),
+                    link: format!("/categories/{slug}"),
+                    rgb,
+                })
+                .collect();
+            let db = app::connect_database(&settings, ServiceName::Media).await?;
+            let pictures =
+                media::seed::demo(&settings, &db, &SystemClock, &products, &banners).await?;
+            println!(
+                "demo pictures: {} product images and {} banners created; the shop renders their WebP variants when it runs",
+                pictures.images_created, pictures.banners_created
             );
         }
         Command::Admin {

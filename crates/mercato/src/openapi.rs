@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         (name = "identity", description = "Customer accounts, sessions and addresses"),
         (name = "staff", description = "Staff accounts, sessions and the audit trail"),
         (name = "catalog", description = "Categories, products, stock and search"),
+        (name = "media", description = "Product images, banners and the image files"),
         (name = "development", description = "Aids available only in development setups"),
     )
 )]

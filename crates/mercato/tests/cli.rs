@@ -385,14 +385,22 @@ async fn the_demo_seed_fills_the_shop_once(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
+    let out = String::from_utf8_lossy(&first.stdout);
     assert!(
-        String::from_utf8_lossy(&first.stdout).contains("15 categories and 200 products created")
+        out.contains("15 categories and 200 products created"),
+        "{out}"
+    );
+    assert!(
+        out.contains("200 product images and 3 banners created"),
+        "{out}"
     );
     let again = seed();
     assert!(again.status.success());
+    let out = String::from_utf8_lossy(&again.stdout);
     assert!(
-        String::from_utf8_lossy(&again.stdout).contains("0 categories and 0 products created"),
-        "a second run changes nothing"
+        out.contains("0 categories and 0 products created")
+            && out.contains("0 product images and 0 banners created"),
+        "a second run changes nothing: {out}"
     );
 
     let server = Server::start(dir.path(), free_port(), &backend_env(backend, &tag)).await;
@@ -440,6 +448,48 @@ async fn the_demo_seed_fills_the_shop_once(backend: Backend) {
         5,
         "five skillets in the demo shop"
     );
+
+    // The running shop renders the seeded pictures: banners first, then 200 products.
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let home = loop {
+        let home: Value = reqwest::get(format!("{}/api/v1/storefront/home", server.base))
+            .await
+            .expect("home")
+            .json()
+            .await
+            .expect("json");
+        let banners = home["banners"].as_array().map_or(0, Vec::len);
+        let pictured = home["categories"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["products"].as_array().into_iter().flatten())
+            .all(|p| p["images"].as_array().is_some_and(|i| i.len() == 1));
+        if banners == 3 && pictured {
+            break home;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pictures not rendered: {home}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(home["categories"].as_array().map_or(0, Vec::len), 5);
+    let image = &home["categories"][0]["products"][0]["images"][0];
+    for (variant, side) in [("thumb", 160), ("medium", 640), ("large", 800)] {
+        let url = format!(
+            "{}{}",
+            server.base,
+            image["urls"][variant].as_str().expect("url")
+        );
+        let res = reqwest::get(url).await.expect("image");
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "image/webp");
+        assert!(
+            !res.bytes().await.expect("bytes").is_empty(),
+            "{variant} of {side} px"
+        );
+    }
 }
 
 testkit::backend_tests!(

@@ -15,6 +15,8 @@ async fn healthz_and_readyz_answer_with_every_dependency_up(backend: Backend) {
         "identity.database",
         "notifications.database",
         "catalog.database",
+        "media.database",
+        "media.storage",
     ] {
         assert_eq!(checks[name], "ok", "{name} in {checks:?}");
     }
@@ -85,6 +87,12 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/products/{id}",
         "/api/v1/products/{id}/stock",
         "/api/v1/catalog/audit-log",
+        "/api/v1/products/{id}/images",
+        "/api/v1/products/{id}/images/{image_id}",
+        "/api/v1/products/{id}/images/order",
+        "/api/v1/banners",
+        "/api/v1/banners/{id}",
+        "/media/{image_id}/{file}",
     ] {
         assert!(
             paths.contains_key(path),

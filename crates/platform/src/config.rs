@@ -29,6 +29,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limits: RateLimitSettings,
     pub mail: MailSettings,
+    pub media: MediaSettings,
     pub log: LogSettings,
 }
 
@@ -43,6 +44,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             rate_limits: RateLimitSettings::default(),
             mail: MailSettings::default(),
+            media: MediaSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -274,6 +276,33 @@ impl Default for MailSettings {
             smtp_url: None,
             dev_mailbox: None,
             max_attempts: 6,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSettings {
+    /// Where image blobs live: unset for `<data_dir>/media`, a directory path, or
+    /// `s3://bucket[/prefix]` with credentials, region and endpoint from the standard
+    /// `AWS_*` variables (`AWS_ENDPOINT` for S3-compatible stores). `MERCATO_MEDIA__STORAGE_URL`.
+    pub storage_url: Option<String>,
+    /// Largest accepted upload.
+    pub max_upload_bytes: usize,
+    /// Largest accepted image in pixels (width × height), checked from the header before
+    /// anything is decoded, so a small file that would inflate to gigabytes is refused.
+    pub max_pixels: u64,
+    /// Lossy WebP quality of the variants, 0–100.
+    pub webp_quality: f32,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self {
+            storage_url: None,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_pixels: 40_000_000,
+            webp_quality: 80.0,
         }
     }
 }

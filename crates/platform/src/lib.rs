@@ -19,6 +19,7 @@ pub mod http;
 pub mod page;
 pub mod ratelimit;
 pub mod service;
+pub mod storage;
 pub mod tasks;
 pub mod telemetry;
 pub mod validate;

@@ -267,6 +267,70 @@ impl TestApp {
         Self::read(res).await
     }
 
+    /// Posts a multipart form: `file` (named `file_name`, sent as `content_type`) and
+    /// text `fields`, the way a browser uploads.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        file: (&str, &str, Vec<u8>),
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let (file_name, content_type, bytes) = file;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str(content_type)
+            .expect("a valid content type");
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let mut req = self.client.post(self.url(path)).multipart(form);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
+    /// Fetches a path as bytes (images), with optional request headers.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.expect("request sent");
+        let (status, headers) = (res.status(), res.headers().clone());
+        let body = res.bytes().await.expect("body").to_vec();
+        (status, headers, body)
+    }
+
+    /// The access token of a fresh staff member with `role` (`admin`, `inventory`,
+    /// `finance`).
+    pub async fn staff_token(&self, role: &str) -> String {
+        let email = format!("{}@shop.test", crate::unique(role));
+        let pair = self.staff_with_role(&email, role).await;
+        pair["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// The access token of a fresh, verified customer.
+    pub async fn customer_token(&self) -> String {
+        let email = format!("{}@example.test", crate::unique("shopper"));
+        let pair = self
+            .verified_customer(&email, "correct horse battery staple")
+            .await;
+        pair["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
     pub async fn register(&self, email: &str, password: &str, name: &str) -> TestResponse {
         self.post(
             "/api/v1/auth/register",

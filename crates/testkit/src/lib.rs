@@ -14,6 +14,12 @@ pub mod smtp;
 pub use backend::{Backend, distributed_backends_available};
 pub use client::{MailMessage, TestApp, TestResponse, drop_distributed_resources};
 
+/// A short random suffix, for emails and names no other test uses.
+pub fn unique(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}-{}", &id[..10])
+}
+
 /// Declares `embedded` and `distributed` test modules that run each listed
 /// `async fn name(backend: Backend)` on both back-ends.
 #[macro_export]

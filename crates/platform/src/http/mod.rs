@@ -14,7 +14,7 @@ pub use client_ip::{ClientIp, TrustForwardedFor};
 pub use extract::{ApiJson, ApiQuery, parse_json};
 pub use health::{Probe, Readiness};
 pub use server::{Server, shutdown_signal};
-pub use version::{if_match, required_version, with_etag};
+pub use version::{if_match, if_none_match, required_version, with_etag};
 
 use std::time::Duration;
 

@@ -42,3 +42,17 @@ pub fn with_etag<T: Serialize>(body: T, version: i64) -> Response {
     }
     res
 }
+
+/// Whether the client's `If-None-Match` already names `etag` (a quoted entity tag).
+/// The comparison is weak (RFC 9110 13.1.2): `W/"3"` matches `"3"`, and `*` matches any
+/// current representation.
+pub fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+        })
+}

@@ -5,13 +5,15 @@
 //! edit is ever lost silently.
 //!
 //! Publishes `catalog.product.created/updated/archived.v1` (with everything other
-//! services keep of a product) and `catalog.stock.changed.v1`. Consumes nothing yet;
-//! order, payment and media events join with the checkout saga and images.
+//! services keep of a product) and `catalog.stock.changed.v1`. Consumes media's events
+//! to show each product's processed images and the home banners (`/storefront/home`);
+//! order and payment events join with the checkout saga.
 
 mod cache;
 mod domain;
 mod events;
 mod http;
+mod media_events;
 mod migrations;
 mod store;
 
@@ -56,6 +58,15 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         handler: cache::handler(ctx.cache.clone()),
     };
     ctx.bus.subscribe(invalidate, &ctx.tasks).await?;
+    let follow_media = platform::events::Consumer {
+        name: "catalog-media".into(),
+        filter: "media.>".into(),
+        handler: Arc::new(media_events::FollowMedia {
+            db: ctx.db.clone(),
+            cache: ctx.cache.clone(),
+        }),
+    };
+    ctx.bus.subscribe(follow_media, &ctx.tasks).await?;
     let db = ctx.db.clone();
     Ok(ServiceParts {
         router: http::router(AppState { ctx }),

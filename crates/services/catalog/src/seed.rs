@@ -122,11 +122,34 @@ impl Dice {
     }
 }
 
-/// What a seed run did.
+/// What a seed run did, and what the demo shop holds (for seeding its images).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SeedReport {
     pub categories_created: usize,
     pub products_created: usize,
+    /// Every demo product, new or not.
+    pub products: Vec<SeededProduct>,
+    /// The top-level categories: (name, slug).
+    pub departments: Vec<(String, String)>,
+}
+
+/// A demo product and the colour its name promises.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SeededProduct {
+    pub id: Uuid,
+    pub name: String,
+    pub rgb: [u8; 3],
+}
+
+fn rgb_of(colour: &str) -> [u8; 3] {
+    match colour {
+        "Black" => [40, 40, 44],
+        "Navy" => [30, 50, 110],
+        "Olive" => [110, 120, 50],
+        "Sand" => [210, 190, 140],
+        "Red" => [190, 40, 40],
+        _ => [128, 128, 132],
+    }
 }
 
 /// Seeds at least 10 categories and 200 products; skips whatever already exists.
@@ -145,6 +168,9 @@ pub async fn demo(db: &DatabaseConnection, clock: &dyn Clock) -> anyhow::Result<
             &mut report,
         )
         .await?;
+        report
+            .departments
+            .push((top.to_string(), crate::domain::product::slugify(top)));
         for (sub_position, (sub, nouns)) in subs.iter().enumerate() {
             let sub_description = format!("{sub} from the {top} department.");
             let sub_id = ensure_category(
@@ -163,8 +189,14 @@ pub async fn demo(db: &DatabaseConnection, clock: &dyn Clock) -> anyhow::Result<
                     let adjective = ADJECTIVES[(i * 2 + noun.len()) % ADJECTIVES.len()];
                     let colour = COLOURS[(i + noun.len()) % COLOURS.len()];
                     let name = format!("{adjective} {noun} {colour}");
-                    ensure_product(db, clock, &name, noun, sub, sub_id, &mut dice, &mut report)
-                        .await?;
+                    let id =
+                        ensure_product(db, clock, &name, noun, sub, sub_id, &mut dice, &mut report)
+                            .await?;
+                    report.products.push(SeededProduct {
+                        id,
+                        name,
+                        rgb: rgb_of(colour),
+                    });
                 }
             }
         }
@@ -219,7 +251,7 @@ async fn ensure_product(
     category_id: Uuid,
     dice: &mut Dice,
     report: &mut SeedReport,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Uuid> {
     // Draw the numbers before looking the slug up, so a re-run draws the same sequence.
     let price = 499 + dice.next(300) as i64 * 100 + 99;
     let weight = 100 + dice.next(3000) as i64;
@@ -230,8 +262,8 @@ async fn ensure_product(
     );
     let stock = dice.next(60) as i64;
     let slug = crate::domain::product::slugify(name);
-    if products::by_slug(db, &slug).await?.is_some() {
-        return Ok(());
+    if let Some(existing) = products::by_slug(db, &slug).await? {
+        return Ok(existing.id);
     }
     let fields = ProductFields {
         slug,
@@ -266,5 +298,5 @@ async fn ensure_product(
     outbox::enqueue(&txn, &stock_event, product.stock_version, now).await?;
     txn.commit().await?;
     report.products_created += 1;
-    Ok(())
+    Ok(product.id)
 }

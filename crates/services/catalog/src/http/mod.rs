@@ -5,6 +5,7 @@ mod categories;
 mod product_view;
 mod products;
 mod stock;
+mod storefront;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -16,5 +17,6 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
         .merge(categories::router())
         .merge(products::router())
         .merge(stock::router())
+        .merge(storefront::router())
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! How a product looks over HTTP: the public view, and the stock counts staff see.
 
 use chrono::{DateTime, Utc};
+use contracts::media::ImageSummary;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,10 +25,43 @@ pub struct Rating {
     pub count: i64,
 }
 
+/// Where an image's WebP variants are served.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageUrls {
+    /// 160 px on the longer side.
+    pub thumb: String,
+    /// 640 px.
+    pub medium: String,
+    /// 1600 px.
+    pub large: String,
+    /// Full size.
+    pub original: String,
+}
+
+/// A processed image; the first of a product's images is its primary one.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImageView {
     pub id: Uuid,
-    pub urls: serde_json::Value,
+    pub alt: String,
+    pub width: u32,
+    pub height: u32,
+    pub urls: ImageUrls,
+}
+
+pub(crate) fn image_view(i: ImageSummary) -> ImageView {
+    let url = |variant: &str| format!("/media/{}/{variant}.webp", i.image_id);
+    ImageView {
+        urls: ImageUrls {
+            thumb: url("thumb"),
+            medium: url("medium"),
+            large: url("large"),
+            original: url("original"),
+        },
+        id: i.image_id,
+        alt: i.alt,
+        width: i.width,
+        height: i.height,
+    }
 }
 
 /// A product as the shop shows it.
@@ -81,7 +115,7 @@ pub(crate) fn view(p: Product, staff: bool) -> ProductView {
             available,
             version: p.stock_version,
         }),
-        images: Vec::new(),
+        images: p.images.into_iter().map(image_view).collect(),
         rating: Rating {
             average: if p.rating_count > 0 {
                 p.rating_sum as f64 / p.rating_count as f64

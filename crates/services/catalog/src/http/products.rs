@@ -13,7 +13,9 @@ use platform::audit;
 use platform::auth::{Inventory, MaybeStaff, Staff, StaffAuth};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
-use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, required_version, with_etag};
+use platform::http::{
+    ApiJson, ApiQuery, ClientIp, if_match, if_none_match, required_version, with_etag,
+};
 use platform::page::{MAX_LIMIT, Page, encode_cursor};
 use platform::validate::Fields;
 use sea_orm::DatabaseTransaction;
@@ -193,10 +195,12 @@ async fn list_products(
     } else {
         None
     };
+    let mut products: Vec<Product> = rows.into_iter().map(|(p, _)| p).collect();
+    crate::store::media::attach(&s.ctx.db, &mut products).await?;
     let page = Page {
-        items: rows
+        items: products
             .into_iter()
-            .map(|(p, _)| view(p, staff.is_some()))
+            .map(|p| view(p, staff.is_some()))
             .collect(),
         next_cursor,
     };
@@ -209,7 +213,7 @@ async fn list_products(
 
 /// A JSON answer. Public answers may be kept briefly by browsers and proxies; staff
 /// answers carry stock counts and are never stored.
-fn json_response(body: Bytes, public: bool) -> Response {
+pub(super) fn json_response(body: Bytes, public: bool) -> Response {
     let cache = if public {
         "public, max-age=30"
     } else {
@@ -233,11 +237,15 @@ fn json_response(body: Bytes, public: bool) -> Response {
     res
 }
 
+/// A product by id or slug, with its images.
 async fn find(s: &AppState, id_or_slug: &str) -> ApiResult<Option<Product>> {
-    Ok(match Uuid::parse_str(id_or_slug) {
+    let found = match Uuid::parse_str(id_or_slug) {
         Ok(id) => products::get(&s.ctx.db, id).await?,
         Err(_) => products::by_slug(&s.ctx.db, id_or_slug).await?,
-    })
+    };
+    let mut found: Vec<Product> = found.into_iter().collect();
+    crate::store::media::attach(&s.ctx.db, &mut found).await?;
+    Ok(found.pop())
 }
 
 /// A product by id or slug. Archived products are visible to staff only.
@@ -285,16 +293,7 @@ async fn get_product(
 /// A product answer with its ETag; `304` when a public client already has this version.
 fn product_response(version: i64, body: Bytes, headers: &HeaderMap, public: bool) -> Response {
     let etag = format!("\"{version}\"");
-    // If-None-Match compares weakly (RFC 9110 13.1.2): W/"3" matches "3", and * matches
-    // any current representation.
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(str::trim)
-                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-        });
+    let fresh = if_none_match(headers, &etag);
     let mut res = if fresh && public {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -525,6 +524,9 @@ async fn update_product(
     )
     .await?;
     let version = product.version;
+    let mut product = [product];
+    crate::store::media::attach(&s.ctx.db, &mut product).await?;
+    let [product] = product;
     Ok(with_etag(view(product, true), version))
 }
 

@@ -5,4 +5,5 @@ mod entities;
 
 pub mod categories;
 pub mod listing;
+pub mod media;
 pub mod products;

@@ -35,6 +35,8 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     pub version: i64,
     pub category_ids: Vec<Uuid>,
+    /// Processed images in display order, from media (see `store::media::attach`).
+    pub images: Vec<contracts::media::ImageSummary>,
 }
 
 impl From<product::Model> for Product {
@@ -62,6 +64,7 @@ impl From<product::Model> for Product {
             created_at: m.created_at,
             version: m.version,
             category_ids: Vec::new(),
+            images: Vec::new(),
         }
     }
 }
@@ -139,6 +142,40 @@ pub async fn many<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Produc
         .collect();
     ordered = with_categories(db, ordered).await?;
     Ok(ordered)
+}
+
+/// The best sellers among active products in any of `category_ids` (newest first among
+/// equals), for the home page.
+pub async fn top_in<C: ConnectionTrait>(
+    db: &C,
+    category_ids: &[Uuid],
+    limit: u64,
+) -> Result<Vec<Product>, DbErr> {
+    if category_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (2..=category_ids.len() + 1)
+        .map(|i| format!("${i}"))
+        .collect();
+    let mut values: Vec<sea_orm::Value> = vec![i64::try_from(limit).unwrap_or(i64::MAX).into()];
+    values.extend(category_ids.iter().map(|id| (*id).into()));
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!(
+                "SELECT id FROM products WHERE active AND id IN \
+                 (SELECT product_id FROM product_categories WHERE category_id IN ({})) \
+                 ORDER BY units_sold DESC, created_at DESC, id DESC LIMIT $1",
+                placeholders.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    many(db, &ids).await
 }
 
 async fn set_categories<C: ConnectionTrait>(

@@ -1,0 +1,210 @@
+//! The life of an image: accepted (checked, source stored), processed (variants
+//! rendered and stored, asynchronously through the bus), and removed (blobs deleted,
+//! retried through the bus until they are gone).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use contracts::media::{BannersChanged, BlobsOrphaned, ImageProcessed, ImageUploaded, VARIANTS};
+use contracts::{Envelope, Event};
+use platform::error::ApiError;
+use platform::events::{Handler, outbox};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::imaging::{self, Inspected, Rejection};
+use crate::store::{self, FAILED, Owner, READY};
+
+pub fn source_path(image_id: Uuid) -> String {
+    format!("images/{image_id}/source")
+}
+
+pub fn variant_path(image_id: Uuid, variant: &str) -> String {
+    format!("images/{image_id}/{variant}.webp")
+}
+
+/// Checks an upload and stores its bytes as the image's source. Nothing is stored when
+/// the check fails.
+pub async fn accept(s: &AppState, image_id: Uuid, file: Bytes) -> Result<Inspected, ApiError> {
+    let max_pixels = s.ctx.settings.media.max_pixels;
+    let inspected = {
+        // Decoding takes memory in proportion to the pixels: bound how many run at once.
+        let _permit = s.decoding.acquire().await.map_err(ApiError::internal)?;
+        let bytes = file.clone();
+        tokio::task::spawn_blocking(move || imaging::inspect(&bytes, max_pixels))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    let inspected = inspected.map_err(|rejection| match rejection {
+        Rejection::UnsupportedFormat => ApiError::UnsupportedMediaType(rejection.to_string()),
+        Rejection::TooLarge { .. } => {
+            ApiError::unprocessable("image_too_large", rejection.to_string())
+        }
+        Rejection::Corrupt(_) => ApiError::unprocessable("image_corrupt", rejection.to_string()),
+    })?;
+    s.blobs.put(&source_path(image_id), file).await?;
+    Ok(inspected)
+}
+
+/// Removes every blob of an image now; a failure is retried by [`CleanUpBlobs`], which
+/// the caller's `BlobsOrphaned` event reaches.
+pub async fn remove_blobs(
+    blobs: &platform::storage::BlobStore,
+    image_id: Uuid,
+) -> anyhow::Result<()> {
+    blobs.delete(&source_path(image_id)).await?;
+    for (variant, _) in VARIANTS {
+        blobs.delete(&variant_path(image_id, variant)).await?;
+    }
+    Ok(())
+}
+
+/// Renders the WebP variants of uploaded images.
+pub struct ProcessUploads {
+    pub state: AppState,
+}
+
+#[async_trait]
+impl Handler for ProcessUploads {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        if envelope.event_type != ImageUploaded::TYPE {
+            return Ok(());
+        }
+        let ImageUploaded { image_id } = envelope.decode()?;
+        process(&self.state, image_id).await
+    }
+}
+
+async fn process(s: &AppState, image_id: Uuid) -> anyhow::Result<()> {
+    let Some(image) = store::get_image(&s.ctx.db, image_id).await? else {
+        return Ok(()); // deleted before it was processed
+    };
+    if image.status != store::PROCESSING {
+        return Ok(()); // a redelivery of work already done
+    }
+    let Some(source) = s.blobs.get(&source_path(image_id)).await? else {
+        anyhow::bail!("the source of image {image_id} is missing");
+    };
+    let (max_pixels, quality) = (
+        s.ctx.settings.media.max_pixels,
+        s.ctx.settings.media.webp_quality,
+    );
+    let rendered = {
+        let _permit = s.decoding.acquire().await?;
+        tokio::task::spawn_blocking(move || {
+            let (img, _) = imaging::decode(&source, max_pixels).map_err(|r| r.to_string())?;
+            imaging::render(img, quality)
+        })
+        .await?
+    };
+    let (status, variants) = match rendered {
+        Ok(variants) => {
+            let mut sizes = serde_json::Map::new();
+            for v in variants {
+                sizes.insert(
+                    v.name.into(),
+                    json!({"width": v.width, "height": v.height, "bytes": v.webp.len()}),
+                );
+                s.blobs
+                    .put(&variant_path(image_id, v.name), Bytes::from(v.webp))
+                    .await?;
+            }
+            (READY, serde_json::Value::Object(sizes))
+        }
+        // The upload was decoded once already, so this is not worth retrying.
+        Err(why) => {
+            tracing::error!(%image_id, %why, "an accepted image failed to process");
+            (FAILED, json!({"error": why}))
+        }
+    };
+
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    if !store::finish_processing(&txn, image_id, status, variants, now).await? {
+        // Deleted (or finished by a twin delivery) while rendering: drop what we wrote
+        // unless the image is still there.
+        drop(txn);
+        if store::get_image(&s.ctx.db, image_id).await?.is_none() {
+            remove_blobs(&s.blobs, image_id).await?;
+        }
+        return Ok(());
+    }
+    if status == READY {
+        publish_change(&txn, Owner::of(&image), image_id, now).await?;
+    }
+    txn.commit().await?;
+    s.ctx.relay.wake();
+    Ok(())
+}
+
+/// Writes the event saying what customers now see of the image's owner: its gallery, or
+/// the banner list.
+pub async fn publish_change<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    owner: Owner,
+    image_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    match owner {
+        Owner::Product(product_id) => {
+            let version = store::bump_gallery(txn, product_id).await?;
+            let gallery = store::gallery(txn, product_id, version).await?;
+            outbox::enqueue(txn, &ImageProcessed { image_id, gallery }, version, now).await?;
+        }
+        Owner::Banner(_) => {
+            let (version, banners) = store::banner_list_changed(txn).await?;
+            outbox::enqueue(txn, &BannersChanged { version, banners }, version, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the blobs of removed images until they are gone.
+pub struct CleanUpBlobs {
+    pub blobs: platform::storage::BlobStore,
+}
+
+#[async_trait]
+impl Handler for CleanUpBlobs {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        if envelope.event_type != BlobsOrphaned::TYPE {
+            return Ok(());
+        }
+        let BlobsOrphaned { image_id } = envelope.decode()?;
+        remove_blobs(&self.blobs, image_id).await
+    }
+}
+
+/// Keeps media's view of catalog's products: which exist, and which still take images.
+pub struct FollowProducts {
+    pub db: sea_orm::DatabaseConnection,
+    pub known: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait]
+impl Handler for FollowProducts {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
+        let t = envelope.event_type.as_str();
+        let product = if t == ProductCreated::TYPE {
+            envelope.decode::<ProductCreated>()?.product
+        } else if t == ProductUpdated::TYPE {
+            envelope.decode::<ProductUpdated>()?.product
+        } else if t == ProductArchived::TYPE {
+            envelope.decode::<ProductArchived>()?.product
+        } else {
+            return Ok(());
+        };
+        store::record_product(
+            &self.db,
+            product.product_id,
+            product.active,
+            product.version,
+        )
+        .await?;
+        self.known.notify_waiters();
+        Ok(())
+    }
+}
