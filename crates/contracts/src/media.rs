@@ -18,6 +18,11 @@ pub const VARIANTS: [(&str, Option<u32>); 4] = [
     ("original", None),
 ];
 
+/// Where a variant of an image is served (by media, through the gateway).
+pub fn variant_url(image_id: Uuid, variant: &str) -> String {
+    format!("/media/{image_id}/{variant}.webp")
+}
+
 /// A processed image as other services show it; URLs follow from the id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImageSummary {

@@ -48,3 +48,22 @@ pub struct ServiceParts {
     pub router: OpenApiRouter,
     pub probes: Vec<Probe>,
 }
+
+/// Lets the kernel's extractors (tokens, the client address) read a service's router
+/// state, which must keep its [`ServiceContext`] in a field named `ctx`.
+#[macro_export]
+macro_rules! service_state {
+    ($state:ty) => {
+        impl ::axum::extract::FromRef<$state> for ::std::sync::Arc<$crate::auth::TokenVerifier> {
+            fn from_ref(s: &$state) -> Self {
+                s.ctx.verifier.clone()
+            }
+        }
+
+        impl ::axum::extract::FromRef<$state> for $crate::http::TrustForwardedFor {
+            fn from_ref(s: &$state) -> Self {
+                $crate::http::TrustForwardedFor(s.ctx.settings.http.trust_forwarded_for)
+            }
+        }
+    };
+}

@@ -21,9 +21,7 @@ pub mod seed;
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
-use platform::auth::TokenVerifier;
-use platform::http::{Probe, TrustForwardedFor};
+use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
 
 pub use migrations::Migrator;
@@ -35,17 +33,7 @@ pub(crate) struct AppState {
     pub ctx: ServiceContext,
 }
 
-impl FromRef<AppState> for Arc<TokenVerifier> {
-    fn from_ref(s: &AppState) -> Self {
-        s.ctx.verifier.clone()
-    }
-}
-
-impl FromRef<AppState> for TrustForwardedFor {
-    fn from_ref(s: &AppState) -> Self {
-        TrustForwardedFor(s.ctx.settings.http.trust_forwarded_for)
-    }
-}
+platform::service_state!(AppState);
 
 pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     if ctx.settings.bus.relay_enabled {

@@ -19,9 +19,8 @@ pub mod bootstrap;
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
-use platform::auth::{SigningKey, TokenVerifier};
-use platform::http::{Probe, TrustForwardedFor};
+use platform::auth::SigningKey;
+use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
 
 pub use migrations::Migrator;
@@ -35,17 +34,7 @@ pub(crate) struct AppState {
     pub key: Arc<SigningKey>,
 }
 
-impl FromRef<AppState> for Arc<TokenVerifier> {
-    fn from_ref(s: &AppState) -> Self {
-        s.ctx.verifier.clone()
-    }
-}
-
-impl FromRef<AppState> for TrustForwardedFor {
-    fn from_ref(s: &AppState) -> Self {
-        TrustForwardedFor(s.ctx.settings.http.trust_forwarded_for)
-    }
-}
+platform::service_state!(AppState);
 
 /// The answer when an account row moved on between our read and our conditional write.
 pub(crate) fn changed_meanwhile() -> platform::ApiError {

@@ -19,10 +19,8 @@ mod store;
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
-use platform::auth::TokenVerifier;
 use platform::events::Consumer;
-use platform::http::{Probe, TrustForwardedFor};
+use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
 use platform::storage::BlobStore;
 use tokio::sync::{Notify, Semaphore};
@@ -41,17 +39,7 @@ pub(crate) struct AppState {
     pub products_seen: Arc<Notify>,
 }
 
-impl FromRef<AppState> for Arc<TokenVerifier> {
-    fn from_ref(s: &AppState) -> Self {
-        s.ctx.verifier.clone()
-    }
-}
-
-impl FromRef<AppState> for TrustForwardedFor {
-    fn from_ref(s: &AppState) -> Self {
-        TrustForwardedFor(s.ctx.settings.http.trust_forwarded_for)
-    }
-}
+platform::service_state!(AppState);
 
 /// The blob store the settings name: `media.storage_url`, or `<data_dir>/media`.
 pub fn blob_store(settings: &platform::config::Settings) -> anyhow::Result<BlobStore> {

@@ -21,6 +21,8 @@ pub fn source_path(image_id: Uuid) -> String {
     format!("images/{image_id}/source")
 }
 
+/// Where a variant's blob is stored (the URL it is served at is
+/// [`contracts::media::variant_url`]).
 pub fn variant_path(image_id: Uuid, variant: &str) -> String {
     format!("images/{image_id}/{variant}.webp")
 }
@@ -46,6 +48,14 @@ pub async fn accept(s: &AppState, image_id: Uuid, file: Bytes) -> Result<Inspect
     })?;
     s.blobs.put(&source_path(image_id), file).await?;
     Ok(inspected)
+}
+
+/// Drops the stored source of an upload whose database write failed, so a refused
+/// upload leaves nothing behind.
+pub async fn discard_source(s: &AppState, image_id: Uuid) {
+    if let Err(e) = s.blobs.delete(&source_path(image_id)).await {
+        tracing::warn!(%image_id, error = %e, "could not remove the source of a refused upload");
+    }
 }
 
 /// Removes every blob of an image now; a failure is retried by [`CleanUpBlobs`], which

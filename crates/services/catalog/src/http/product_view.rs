@@ -49,7 +49,7 @@ pub struct ImageView {
 }
 
 pub(crate) fn image_view(i: ImageSummary) -> ImageView {
-    let url = |variant: &str| format!("/media/{}/{variant}.webp", i.image_id);
+    let url = |variant: &str| contracts::media::variant_url(i.image_id, variant);
     ImageView {
         urls: ImageUrls {
             thumb: url("thumb"),

@@ -252,9 +252,7 @@ async fn create_banner(
             Ok((StatusCode::CREATED, Json(banner)))
         }
         Err(e) => {
-            if let Err(cleanup) = s.blobs.delete(&pipeline::source_path(image_id)).await {
-                tracing::warn!(%image_id, error = %cleanup, "could not remove the source of a refused banner");
-            }
+            pipeline::discard_source(&s, image_id).await;
             Err(e)
         }
     }

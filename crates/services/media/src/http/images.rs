@@ -151,9 +151,7 @@ async fn upload_image(
     let image = match stored {
         Ok(image) => image,
         Err(e) => {
-            if let Err(cleanup) = s.blobs.delete(&pipeline::source_path(image_id)).await {
-                tracing::warn!(%image_id, error = %cleanup, "could not remove the source of a refused upload");
-            }
+            pipeline::discard_source(&s, image_id).await;
             return Err(e);
         }
     };

@@ -12,7 +12,6 @@ use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
-use contracts::media::VARIANTS;
 use platform::error::{ApiError, ApiResult};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -118,8 +117,7 @@ pub struct ImageUrls {
 }
 
 pub(crate) fn urls(image_id: Uuid) -> ImageUrls {
-    let url = |v: &str| format!("/media/{image_id}/{v}.webp");
-    debug_assert_eq!(VARIANTS.len(), 4);
+    let url = |v: &str| contracts::media::variant_url(image_id, v);
     ImageUrls {
         thumb: url("thumb"),
         medium: url("medium"),
