@@ -36,14 +36,16 @@ pub enum ServiceName {
     Notifications,
     Catalog,
     Media,
+    Shipping,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 4] = [
+    pub const ALL: [ServiceName; 5] = [
         ServiceName::Identity,
         ServiceName::Notifications,
         ServiceName::Catalog,
         ServiceName::Media,
+        ServiceName::Shipping,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +54,7 @@ impl ServiceName {
             Self::Notifications => notifications::NAME,
             Self::Catalog => catalog::NAME,
             Self::Media => media::NAME,
+            Self::Shipping => shipping::NAME,
         }
     }
 }
@@ -63,7 +66,7 @@ impl FromStr for ServiceName {
             .into_iter()
             .find(|n| n.as_str() == s.trim())
             .with_context(|| {
-                format!("unknown service {s:?}; known: identity, notifications, catalog, media")
+                format!("unknown service {s:?}; known: identity, notifications, catalog, media, shipping")
             })
     }
 }
@@ -152,6 +155,7 @@ pub async fn connect_database(
         }
         ServiceName::Catalog => platform::db::connect::<catalog::Migrator>(&url, max).await,
         ServiceName::Media => platform::db::connect::<media::Migrator>(&url, max).await,
+        ServiceName::Shipping => platform::db::connect::<shipping::Migrator>(&url, max).await,
     }
 }
 
@@ -258,6 +262,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
             ServiceName::Notifications => notifications::start(ctx).await?,
             ServiceName::Catalog => catalog::start(ctx).await?,
             ServiceName::Media => media::start(ctx).await?,
+            ServiceName::Shipping => shipping::start(ctx).await?,
         };
         api = api.merge(parts.router);
         for probe in parts.probes {

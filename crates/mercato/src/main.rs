@@ -237,6 +237,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "demo pictures: {} product images and {} banners created; the shop renders their WebP variants when it runs",
                 pictures.images_created, pictures.banners_created
             );
+            let db = app::connect_database(&settings, ServiceName::Shipping).await?;
+            let shipping = shipping::seed::demo(&db, &SystemClock).await?;
+            println!(
+                "demo shipping: {} zones and {} rates created",
+                shipping.zones_created, shipping.rates_created
+            );
         }
         Command::Admin {
             command:

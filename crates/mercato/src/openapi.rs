@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         (name = "staff", description = "Staff accounts, sessions and the audit trail"),
         (name = "catalog", description = "Categories, products, stock and search"),
         (name = "media", description = "Product images, banners and the image files"),
+        (name = "shipping", description = "Shipping zones, rates and quotes"),
         (name = "development", description = "Aids available only in development setups"),
     )
 )]

@@ -394,12 +394,14 @@ async fn the_demo_seed_fills_the_shop_once(backend: Backend) {
         out.contains("200 product images and 3 banners created"),
         "{out}"
     );
+    assert!(out.contains("4 zones and 8 rates created"), "{out}");
     let again = seed();
     assert!(again.status.success());
     let out = String::from_utf8_lossy(&again.stdout);
     assert!(
         out.contains("0 categories and 0 products created")
-            && out.contains("0 product images and 0 banners created"),
+            && out.contains("0 product images and 0 banners created")
+            && out.contains("0 zones and 0 rates created"),
         "a second run changes nothing: {out}"
     );
 

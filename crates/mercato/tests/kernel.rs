@@ -17,6 +17,7 @@ async fn healthz_and_readyz_answer_with_every_dependency_up(backend: Backend) {
         "catalog.database",
         "media.database",
         "media.storage",
+        "shipping.database",
     ] {
         assert_eq!(checks[name], "ok", "{name} in {checks:?}");
     }
@@ -93,6 +94,12 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/banners",
         "/api/v1/banners/{id}",
         "/media/{image_id}/{file}",
+        "/api/v1/shipping/quote",
+        "/api/v1/shipping/areas",
+        "/api/v1/admin/shipping/zones",
+        "/api/v1/admin/shipping/zones/{id}",
+        "/api/v1/admin/shipping/rates",
+        "/api/v1/admin/shipping/rates/{id}",
     ] {
         assert!(
             paths.contains_key(path),

@@ -80,6 +80,22 @@ impl Fields {
     }
 }
 
+/// ISO 4217: three upper-case letters.
+pub fn parse_currency(raw: &str) -> Result<String, String> {
+    let c = raw.trim().to_ascii_uppercase();
+    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c)
+    } else {
+        Err("must be an ISO 4217 currency code like USD or IDR".into())
+    }
+}
+
+/// ISO 3166-1 alpha-2 codes currently assigned.
+pub fn is_country_code(code: &str) -> bool {
+    const CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+    code.len() == 2 && CODES.split(' ').any(|c| c == code)
+}
+
 /// Parses an email address into its canonical form: trimmed and lower-cased. The local
 /// part is case-sensitive in theory; no mail provider treats it so, and treating
 /// `Ann@x.com` and `ann@x.com` as two accounts would only help impostors.

@@ -49,15 +49,7 @@ pub fn parse_slug(raw: &str) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
-/// ISO 4217: three upper-case letters.
-pub fn parse_currency(raw: &str) -> Result<String, String> {
-    let c = raw.trim().to_ascii_uppercase();
-    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(c)
-    } else {
-        Err("must be an ISO 4217 currency code like USD or IDR".into())
-    }
-}
+pub use platform::validate::parse_currency;
 
 /// The name, slug and description every catalog entry has, as sent.
 pub struct NamingInput<'a> {

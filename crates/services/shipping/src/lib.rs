@@ -1,0 +1,78 @@
+//! Shipping: where the shop ships and what it costs.
+//!
+//! Owns zones (a country, or the part of it whose postal codes start with given
+//! prefixes), service levels with weight-bracket rate tables and free-shipping
+//! thresholds, and a replica of what it needs of catalog's products (price, weight,
+//! dimensions) fed by catalog's events. Quotes are priced on the chargeable weight: the
+//! larger of the actual and the volumetric weight.
+//!
+//! Publishes nothing; quotes are asked synchronously (the public endpoint, and orders'
+//! typed client at checkout).
+
+mod domain;
+mod http;
+mod migrations;
+pub mod quote;
+pub mod seed;
+mod store;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
+use contracts::{Envelope, Event};
+use platform::events::{Consumer, Handler};
+use platform::http::Probe;
+use platform::service::{ServiceContext, ServiceParts};
+use sea_orm::DatabaseConnection;
+
+pub use migrations::Migrator;
+
+pub const NAME: &str = "shipping";
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub ctx: ServiceContext,
+}
+
+platform::service_state!(AppState);
+
+/// Keeps the product replica: the newest snapshot of each product wins.
+struct FollowProducts {
+    db: DatabaseConnection,
+}
+
+#[async_trait]
+impl Handler for FollowProducts {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        let t = envelope.event_type.as_str();
+        let product = if t == ProductCreated::TYPE {
+            envelope.decode::<ProductCreated>()?.product
+        } else if t == ProductUpdated::TYPE {
+            envelope.decode::<ProductUpdated>()?.product
+        } else if t == ProductArchived::TYPE {
+            envelope.decode::<ProductArchived>()?.product
+        } else {
+            return Ok(());
+        };
+        store::record_product(&self.db, &product).await?;
+        Ok(())
+    }
+}
+
+pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+    let replica = Consumer {
+        name: "shipping-catalog".into(),
+        filter: "catalog.product.>".into(),
+        handler: Arc::new(FollowProducts { db: ctx.db.clone() }),
+    };
+    ctx.bus.subscribe(replica, &ctx.tasks).await?;
+    let db = ctx.db.clone();
+    Ok(ServiceParts {
+        router: http::router(AppState { ctx }),
+        probes: vec![Probe::new("shipping.database", move || {
+            let db = db.clone();
+            async move { platform::db::ping(&db).await }
+        })],
+    })
+}
