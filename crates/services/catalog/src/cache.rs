@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use contracts::catalog::{
-    ProductArchived, ProductCreated, ProductSnapshot, ProductUpdated, StockChanged,
-};
+use contracts::catalog::StockChanged;
 use contracts::{Envelope, Event};
 use platform::cache::Cache;
 use platform::events::Handler;
@@ -64,19 +62,9 @@ pub(crate) struct InvalidateOnEvents {
 #[async_trait]
 impl Handler for InvalidateOnEvents {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let t = envelope.event_type.as_str();
-        let snapshot: Option<ProductSnapshot> = if t == ProductCreated::TYPE {
-            Some(envelope.decode::<ProductCreated>()?.product)
-        } else if t == ProductUpdated::TYPE {
-            Some(envelope.decode::<ProductUpdated>()?.product)
-        } else if t == ProductArchived::TYPE {
-            Some(envelope.decode::<ProductArchived>()?.product)
-        } else {
-            None
-        };
-        if let Some(p) = snapshot {
+        if let Some(p) = contracts::catalog::product_snapshot(envelope)? {
             forget_product(&self.cache, p.product_id, &[&p.slug]).await;
-        } else if t == StockChanged::TYPE {
+        } else if envelope.event_type == StockChanged::TYPE {
             let s: StockChanged = envelope.decode()?;
             self.cache
                 .delete(&[product_key(&s.product_id.to_string())])

@@ -196,15 +196,7 @@ pub struct FollowProducts {
 #[async_trait]
 impl Handler for FollowProducts {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
-        let t = envelope.event_type.as_str();
-        let product = if t == ProductCreated::TYPE {
-            envelope.decode::<ProductCreated>()?.product
-        } else if t == ProductUpdated::TYPE {
-            envelope.decode::<ProductUpdated>()?.product
-        } else if t == ProductArchived::TYPE {
-            envelope.decode::<ProductArchived>()?.product
-        } else {
+        let Some(product) = contracts::catalog::product_snapshot(envelope)? else {
             return Ok(());
         };
         store::record_product(

@@ -19,8 +19,7 @@ mod store;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
-use contracts::{Envelope, Event};
+use contracts::Envelope;
 use platform::events::{Consumer, Handler};
 use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
@@ -45,17 +44,9 @@ struct FollowProducts {
 #[async_trait]
 impl Handler for FollowProducts {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let t = envelope.event_type.as_str();
-        let product = if t == ProductCreated::TYPE {
-            envelope.decode::<ProductCreated>()?.product
-        } else if t == ProductUpdated::TYPE {
-            envelope.decode::<ProductUpdated>()?.product
-        } else if t == ProductArchived::TYPE {
-            envelope.decode::<ProductArchived>()?.product
-        } else {
-            return Ok(());
-        };
-        store::record_product(&self.db, &product).await?;
+        if let Some(product) = contracts::catalog::product_snapshot(envelope)? {
+            store::record_product(&self.db, &product).await?;
+        }
         Ok(())
     }
 }
