@@ -37,15 +37,17 @@ pub enum ServiceName {
     Catalog,
     Media,
     Shipping,
+    Orders,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 5] = [
+    pub const ALL: [ServiceName; 6] = [
         ServiceName::Identity,
         ServiceName::Notifications,
         ServiceName::Catalog,
         ServiceName::Media,
         ServiceName::Shipping,
+        ServiceName::Orders,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +57,7 @@ impl ServiceName {
             Self::Catalog => catalog::NAME,
             Self::Media => media::NAME,
             Self::Shipping => shipping::NAME,
+            Self::Orders => orders::NAME,
         }
     }
 }
@@ -66,7 +69,7 @@ impl FromStr for ServiceName {
             .into_iter()
             .find(|n| n.as_str() == s.trim())
             .with_context(|| {
-                format!("unknown service {s:?}; known: identity, notifications, catalog, media, shipping")
+                format!("unknown service {s:?}; known: identity, notifications, catalog, media, shipping, orders")
             })
     }
 }
@@ -156,6 +159,7 @@ pub async fn connect_database(
         ServiceName::Catalog => platform::db::connect::<catalog::Migrator>(&url, max).await,
         ServiceName::Media => platform::db::connect::<media::Migrator>(&url, max).await,
         ServiceName::Shipping => platform::db::connect::<shipping::Migrator>(&url, max).await,
+        ServiceName::Orders => platform::db::connect::<orders::Migrator>(&url, max).await,
     }
 }
 
@@ -263,6 +267,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
             ServiceName::Catalog => catalog::start(ctx).await?,
             ServiceName::Media => media::start(ctx).await?,
             ServiceName::Shipping => shipping::start(ctx).await?,
+            ServiceName::Orders => orders::start(ctx).await?,
         };
         api = api.merge(parts.router);
         for probe in parts.probes {

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         (name = "catalog", description = "Categories, products, stock and search"),
         (name = "media", description = "Product images, banners and the image files"),
         (name = "shipping", description = "Shipping zones, rates and quotes"),
+        (name = "orders", description = "Cart, wishlist, checkout and orders"),
         (name = "development", description = "Aids available only in development setups"),
     )
 )]

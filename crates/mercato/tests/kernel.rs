@@ -18,6 +18,7 @@ async fn healthz_and_readyz_answer_with_every_dependency_up(backend: Backend) {
         "media.database",
         "media.storage",
         "shipping.database",
+        "orders.database",
     ] {
         assert_eq!(checks[name], "ok", "{name} in {checks:?}");
     }
@@ -100,6 +101,11 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/admin/shipping/zones/{id}",
         "/api/v1/admin/shipping/rates",
         "/api/v1/admin/shipping/rates/{id}",
+        "/api/v1/cart",
+        "/api/v1/cart/items",
+        "/api/v1/cart/items/{product_id}",
+        "/api/v1/wishlist",
+        "/api/v1/wishlist/items/{product_id}",
     ] {
         assert!(
             paths.contains_key(path),

@@ -1,0 +1,3 @@
+//! Orders' rules, free of storage and HTTP.
+
+pub mod cart;

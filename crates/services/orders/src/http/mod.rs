@@ -1,0 +1,49 @@
+//! Orders' HTTP surface: the cart and the wishlist (checkout and orders follow).
+
+mod cart;
+mod wishlist;
+
+use std::time::Duration;
+
+use platform::error::{ApiError, ApiResult};
+use tokio::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::store::replicas::{self, Product};
+
+pub(crate) fn router(state: AppState) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .merge(cart::router())
+        .merge(wishlist::router())
+        .with_state(state)
+}
+
+/// How long a request waits to hear of a product catalog has just created.
+const PRODUCT_WAIT: Duration = Duration::from_secs(3);
+
+/// A product that is for sale. Orders learns of products from catalog's events, so one
+/// created a moment ago may not be known yet: wait briefly rather than answer 404 for a
+/// product the customer has just seen.
+async fn product_for_sale(s: &AppState, id: Uuid) -> ApiResult<Product> {
+    let deadline = Instant::now() + PRODUCT_WAIT;
+    loop {
+        let notified = s.products_seen.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        match replicas::product(&s.ctx.db, id).await? {
+            Some(p) if p.active => return Ok(p),
+            Some(_) => {
+                return Err(ApiError::conflict(
+                    "product_unavailable",
+                    "the product is no longer sold",
+                ));
+            }
+            None if Instant::now() >= deadline => return Err(ApiError::not_found("product")),
+            None => {
+                let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+            }
+        }
+    }
+}

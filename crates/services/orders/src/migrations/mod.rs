@@ -1,0 +1,17 @@
+//! The orders database.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_replicas_and_carts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(platform::events::migration::CreateOutboxAndInbox),
+            Box::new(m0001_replicas_and_carts::Migration),
+        ]
+    }
+}

@@ -1,0 +1,4 @@
+//! Orders persistence.
+
+pub mod carts;
+pub mod replicas;
