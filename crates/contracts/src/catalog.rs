@@ -77,3 +77,31 @@ impl Event for StockChanged {
         self.product_id.to_string()
     }
 }
+
+/// Every line of an order is reserved: the order may ask for payment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockReserved {
+    pub order_id: Uuid,
+}
+
+impl Event for StockReserved {
+    const TYPE: &'static str = "catalog.stock.reserved.v1";
+    fn aggregate_id(&self) -> String {
+        self.order_id.to_string()
+    }
+}
+
+/// Some line of an order could not be reserved, so none was.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockRejected {
+    pub order_id: Uuid,
+    /// The products short of stock (or no longer sold).
+    pub product_ids: Vec<Uuid>,
+}
+
+impl Event for StockRejected {
+    const TYPE: &'static str = "catalog.stock.rejected.v1";
+    fn aggregate_id(&self) -> String {
+        self.order_id.to_string()
+    }
+}

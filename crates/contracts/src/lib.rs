@@ -10,5 +10,7 @@ pub mod claims;
 pub mod envelope;
 pub mod identity;
 pub mod media;
+pub mod orders;
+pub mod shipping;
 
 pub use envelope::{Envelope, Event};

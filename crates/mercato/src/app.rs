@@ -179,6 +179,51 @@ pub fn signing_key(settings: &Settings, topology: Topology) -> anyhow::Result<Si
     }
 }
 
+/// Shipping quotes for orders: shipping's own function when it runs in this process,
+/// its HTTP endpoint otherwise.
+async fn shipping_client(
+    settings: &Settings,
+    services: &[ServiceName],
+    databases: &[(ServiceName, DatabaseConnection)],
+) -> anyhow::Result<Arc<dyn orders::shipping_client::ShippingQuotes>> {
+    if services.contains(&ServiceName::Shipping) {
+        let db = match databases.iter().find(|(n, _)| *n == ServiceName::Shipping) {
+            Some((_, db)) => db.clone(),
+            None => connect_database(settings, ServiceName::Shipping).await?,
+        };
+        return Ok(Arc::new(InProcessShipping { db }));
+    }
+    match &settings.services.shipping_url {
+        Some(url) => Ok(Arc::new(orders::shipping_client::HttpShipping::new(url)?)),
+        None => bail!(
+            "orders without shipping in the same process needs services.shipping_url (MERCATO_SERVICES__SHIPPING_URL)"
+        ),
+    }
+}
+
+/// Shipping quotes asked of the shipping service's code directly (single process).
+struct InProcessShipping {
+    db: DatabaseConnection,
+}
+
+#[async_trait::async_trait]
+impl orders::shipping_client::ShippingQuotes for InProcessShipping {
+    async fn quote(
+        &self,
+        req: &contracts::shipping::QuoteRequest,
+    ) -> Result<contracts::shipping::Quote, orders::shipping_client::QuoteFailure> {
+        use orders::shipping_client::QuoteFailure;
+        shipping::quote::quote(&self.db, req)
+            .await
+            .map_err(|e| match e {
+                shipping::quote::QuoteError::UnknownProducts(at) => {
+                    QuoteFailure::UnknownProducts(at)
+                }
+                shipping::quote::QuoteError::Db(e) => QuoteFailure::Unavailable(e.to_string()),
+            })
+    }
+}
+
 pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
     let settings = Arc::new(opts.settings);
     if opts.topology == Topology::Distributed
@@ -267,7 +312,10 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
             ServiceName::Catalog => catalog::start(ctx).await?,
             ServiceName::Media => media::start(ctx).await?,
             ServiceName::Shipping => shipping::start(ctx).await?,
-            ServiceName::Orders => orders::start(ctx).await?,
+            ServiceName::Orders => {
+                let shipping = shipping_client(&settings, &opts.services, &databases).await?;
+                orders::start(ctx, shipping).await?
+            }
         };
         api = api.merge(parts.router);
         for probe in parts.probes {

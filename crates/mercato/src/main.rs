@@ -149,6 +149,9 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   media.max_upload_bytes          10485760
   media.max_pixels                40000000 (checked from the header, before decoding)
   media.webp_quality              80.0
+  services.shipping_url           unset = in-process; the shipping service's URL when it runs elsewhere
+  orders.payment_timeout_mins     30 (unpaid orders are then cancelled, stock released)
+  orders.expiry_sweep_secs        30
   log.filter                      info,sqlx=warn,sea_orm=warn (RUST_LOG wins)
   log.format                      auto | json | pretty";
 

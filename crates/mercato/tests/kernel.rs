@@ -106,6 +106,10 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/cart/items/{product_id}",
         "/api/v1/wishlist",
         "/api/v1/wishlist/items/{product_id}",
+        "/api/v1/checkout",
+        "/api/v1/orders",
+        "/api/v1/orders/{id}",
+        "/api/v1/orders/{id}/cancel",
     ] {
         assert!(
             paths.contains_key(path),

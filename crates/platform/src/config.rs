@@ -30,6 +30,8 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     pub mail: MailSettings,
     pub media: MediaSettings,
+    pub services: ServiceUrls,
+    pub orders: OrderSettings,
     pub log: LogSettings,
 }
 
@@ -45,6 +47,8 @@ impl Default for Settings {
             rate_limits: RateLimitSettings::default(),
             mail: MailSettings::default(),
             media: MediaSettings::default(),
+            services: ServiceUrls::default(),
+            orders: OrderSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -305,6 +309,35 @@ impl Default for MediaSettings {
             webp_quality: 80.0,
         }
     }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrderSettings {
+    /// An order not paid this many minutes after its stock was reserved is cancelled
+    /// and its stock released.
+    pub payment_timeout_mins: u64,
+    /// How often unpaid orders are looked for.
+    pub expiry_sweep_secs: u64,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self {
+            payment_timeout_mins: 30,
+            expiry_sweep_secs: 30,
+        }
+    }
+}
+
+/// Where services that call another synchronously find it when it runs in another
+/// process. Unset when the callee runs in the same process (it is then called directly).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceUrls {
+    /// Base URL of the shipping service, for quotes at checkout:
+    /// `MERCATO_SERVICES__SHIPPING_URL=http://shipping:8080`.
+    pub shipping_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

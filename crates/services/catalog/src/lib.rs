@@ -6,8 +6,9 @@
 //!
 //! Publishes `catalog.product.created/updated/archived.v1` (with everything other
 //! services keep of a product) and `catalog.stock.changed.v1`. Consumes media's events
-//! to show each product's processed images and the home banners (`/storefront/home`);
-//! order and payment events join with the checkout saga.
+//! to show each product's processed images and the home banners (`/storefront/home`),
+//! and orders' `orders.order.placed.v1` to reserve stock for every line or none
+//! (`catalog.stock.reserved/rejected.v1`); payment events join with the payments service.
 
 mod cache;
 mod domain;
@@ -15,6 +16,7 @@ mod events;
 mod http;
 mod media_events;
 mod migrations;
+mod reservation;
 mod store;
 
 pub mod seed;
@@ -55,6 +57,9 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         }),
     };
     ctx.bus.subscribe(follow_media, &ctx.tasks).await?;
+    ctx.bus
+        .subscribe(reservation::consumer(ctx.clone()), &ctx.tasks)
+        .await?;
     let db = ctx.db.clone();
     Ok(ServiceParts {
         router: http::router(AppState { ctx }),

@@ -6,13 +6,17 @@
 //! addresses from identity's. A replica keeps the newest version it has seen, so
 //! redelivered or late events change nothing.
 //!
-//! This increment serves the cart and the wishlist; checkout, the order saga and order
-//! history build on it.
+//! Serves the cart, the wishlist, checkout (idempotent, quoting shipping through a typed
+//! client), order history and cancellation. Publishes `orders.order.placed.v1` and
+//! `orders.order.cancelled.v1` (by the customer, or when an order stays unpaid past
+//! `orders.payment_timeout_mins`); follows catalog's reservation answers.
 
 mod domain;
 mod http;
+mod lifecycle;
 mod migrations;
 mod replication;
+pub mod shipping_client;
 mod store;
 
 use std::sync::Arc;
@@ -21,6 +25,8 @@ use platform::events::Consumer;
 use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
 use tokio::sync::Notify;
+
+use crate::shipping_client::ShippingQuotes;
 
 pub use migrations::Migrator;
 
@@ -31,11 +37,23 @@ pub(crate) struct AppState {
     pub ctx: ServiceContext,
     /// Woken whenever a catalog product event is recorded.
     pub products_seen: Arc<Notify>,
+    /// Quotes shipping at checkout.
+    pub shipping: Arc<dyn ShippingQuotes>,
 }
 
 platform::service_state!(AppState);
 
-pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
+/// Starts orders; `shipping` quotes at checkout (in-process or over HTTP, as composed).
+pub async fn start(
+    ctx: ServiceContext,
+    shipping: Arc<dyn ShippingQuotes>,
+) -> anyhow::Result<ServiceParts> {
+    if ctx.settings.bus.relay_enabled {
+        ctx.tasks
+            .spawn("orders-outbox-relay", ctx.relay.clone().run());
+    }
+    ctx.tasks
+        .spawn("orders-expiry", lifecycle::expire_unpaid(ctx.clone()));
     let products_seen = Arc::new(Notify::new());
     let consumers = [
         Consumer {
@@ -43,6 +61,7 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
             filter: "catalog.>".into(),
             handler: Arc::new(replication::FollowCatalog {
                 db: ctx.db.clone(),
+                clock: ctx.clock.clone(),
                 products_seen: products_seen.clone(),
             }),
         },
@@ -57,7 +76,11 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     }
     let db = ctx.db.clone();
     Ok(ServiceParts {
-        router: http::router(AppState { ctx, products_seen }),
+        router: http::router(AppState {
+            ctx,
+            products_seen,
+            shipping,
+        }),
         probes: vec![Probe::new("orders.database", move || {
             let db = db.clone();
             async move { platform::db::ping(&db).await }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use contracts::catalog::StockChanged;
+use contracts::catalog::{StockChanged, StockRejected, StockReserved};
 use contracts::identity::{
     AddressDeleted, AddressSaved, CustomerRegistered, CustomerUpdated, CustomerVerified,
 };
@@ -12,10 +12,12 @@ use platform::events::Handler;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use crate::store::replicas;
+use crate::domain::order::{AWAITING_PAYMENT, PENDING, REJECTED};
+use crate::store::{orders, replicas};
 
 pub(crate) struct FollowCatalog {
     pub db: DatabaseConnection,
+    pub clock: Arc<dyn platform::clock::Clock>,
     pub products_seen: Arc<Notify>,
 }
 
@@ -27,6 +29,34 @@ impl Handler for FollowCatalog {
             self.products_seen.notify_waiters();
         } else if envelope.is::<StockChanged>() {
             replicas::record_stock(&self.db, &envelope.decode()?).await?;
+        } else if envelope.is::<StockReserved>() {
+            let e: StockReserved = envelope.decode()?;
+            // The state condition makes a redelivery change nothing.
+            let txn = platform::db::begin_write(&self.db).await?;
+            orders::advance(
+                &txn,
+                e.order_id,
+                PENDING,
+                AWAITING_PAYMENT,
+                None,
+                self.clock.now(),
+            )
+            .await?;
+            txn.commit().await?;
+        } else if envelope.is::<StockRejected>() {
+            let e: StockRejected = envelope.decode()?;
+            let txn = platform::db::begin_write(&self.db).await?;
+            let note = "not enough stock for every line";
+            orders::advance(
+                &txn,
+                e.order_id,
+                PENDING,
+                REJECTED,
+                Some(note),
+                self.clock.now(),
+            )
+            .await?;
+            txn.commit().await?;
         }
         Ok(())
     }

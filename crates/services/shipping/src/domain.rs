@@ -18,14 +18,7 @@ pub struct Parcel {
     pub quantity: i64,
 }
 
-/// What a shipment weighs, each way, in grams.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Weights {
-    pub actual_grams: i64,
-    pub volumetric_grams: i64,
-    /// The larger of the two: what rates are looked up by.
-    pub chargeable_grams: i64,
-}
+pub use contracts::shipping::Weights;
 
 pub fn weigh(parcels: &[Parcel]) -> Weights {
     let mut actual = 0i64;

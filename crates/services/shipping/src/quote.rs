@@ -2,47 +2,12 @@
 //! the price of every service level of that zone that can carry it. Used by the public
 //! quote endpoint and, at checkout, by orders through its typed client.
 
+pub use contracts::shipping::{EstimatedDays, Quote, QuoteItem, QuoteRequest, ShippingOption};
 use sea_orm::ConnectionTrait;
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{self, Weights};
+use crate::domain;
 use crate::store;
-
-pub struct QuoteRequest {
-    pub country: String,
-    pub postal_code: Option<String>,
-    /// (product, quantity)
-    pub items: Vec<(Uuid, i64)>,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct EstimatedDays {
-    pub min: i32,
-    pub max: i32,
-}
-
-/// One way to ship, priced.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct ShippingOption {
-    /// What checkout sends back as `shipping_service`.
-    pub service_code: String,
-    pub carrier: String,
-    pub name: String,
-    /// Minor units of `currency`; 0 when the goods reach the free-shipping threshold.
-    pub price: i64,
-    pub currency: String,
-    pub estimated_days: EstimatedDays,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Quote {
-    pub zone: Option<String>,
-    pub weight: Weights,
-    /// Cheapest first; empty when nothing ships there (or nothing carries this weight).
-    pub options: Vec<ShippingOption>,
-}
 
 #[derive(Debug)]
 pub enum QuoteError {
@@ -58,13 +23,13 @@ impl From<sea_orm::DbErr> for QuoteError {
 }
 
 pub async fn quote<C: ConnectionTrait>(db: &C, req: &QuoteRequest) -> Result<Quote, QuoteError> {
-    let ids: Vec<Uuid> = req.items.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<Uuid> = req.items.iter().map(|i| i.product_id).collect();
     let known = store::products(db, &ids).await?;
     let unknown: Vec<usize> = req
         .items
         .iter()
         .enumerate()
-        .filter(|(_, (id, _))| !known.get(id).is_some_and(|(p, _)| p.active))
+        .filter(|(_, i)| !known.get(&i.product_id).is_some_and(|(p, _)| p.active))
         .map(|(i, _)| i)
         .collect();
     if !unknown.is_empty() {
@@ -73,10 +38,10 @@ pub async fn quote<C: ConnectionTrait>(db: &C, req: &QuoteRequest) -> Result<Quo
     let mut parcels = Vec::with_capacity(req.items.len());
     let mut value = 0i64;
     let mut currencies: Vec<&str> = Vec::new();
-    for (id, quantity) in &req.items {
-        let (product, currency) = &known[id];
-        parcels.push(product.parcel(*quantity));
-        value = value.saturating_add(product.price.saturating_mul(*quantity));
+    for item in &req.items {
+        let (product, currency) = &known[&item.product_id];
+        parcels.push(product.parcel(item.quantity));
+        value = value.saturating_add(product.price.saturating_mul(item.quantity));
         if !currencies.contains(&currency.as_str()) {
             currencies.push(currency);
         }

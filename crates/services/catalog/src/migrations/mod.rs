@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_catalog;
 mod m0002_media_projection;
+mod m0003_reservations;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(platform::audit::CreateAuditLog),
             Box::new(m0001_catalog::Migration),
             Box::new(m0002_media_projection::Migration),
+            Box::new(m0003_reservations::Migration),
         ]
     }
 }

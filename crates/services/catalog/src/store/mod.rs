@@ -7,3 +7,4 @@ pub mod categories;
 pub mod listing;
 pub mod media;
 pub mod products;
+pub mod reservations;

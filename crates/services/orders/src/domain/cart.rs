@@ -144,6 +144,7 @@ mod tests {
             name: "Mug".into(),
             price,
             currency: "USD".into(),
+            weight_grams: 300,
             active,
             available,
         }

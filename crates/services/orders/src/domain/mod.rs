@@ -1,3 +1,4 @@
 //! Orders' rules, free of storage and HTTP.
 
 pub mod cart;
+pub mod order;

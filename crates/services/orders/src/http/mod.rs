@@ -1,6 +1,8 @@
-//! Orders' HTTP surface: the cart and the wishlist (checkout and orders follow).
+//! Orders' HTTP surface: the cart, the wishlist, checkout and orders.
 
 mod cart;
+mod checkout;
+mod orders;
 mod wishlist;
 
 use std::time::Duration;
@@ -16,6 +18,8 @@ use crate::store::replicas::{self, Product};
 pub(crate) fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::new()
         .merge(cart::router())
+        .merge(checkout::router())
+        .merge(orders::router())
         .merge(wishlist::router())
         .with_state(state)
 }

@@ -3,6 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m0001_replicas_and_carts;
+mod m0002_orders;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(platform::events::migration::CreateOutboxAndInbox),
             Box::new(m0001_replicas_and_carts::Migration),
+            Box::new(m0002_orders::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
 //! Orders persistence.
 
 pub mod carts;
+pub mod orders;
 pub mod replicas;

@@ -14,6 +14,7 @@ pub struct Product {
     pub name: String,
     pub price: i64,
     pub currency: String,
+    pub weight_grams: i64,
     pub active: bool,
     pub available: i64,
 }
@@ -67,7 +68,7 @@ pub async fn products<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Pr
     Product::find_by_statement(Statement::from_sql_and_values(
         db.get_database_backend(),
         format!(
-            "SELECT p.id, p.slug, p.name, p.price, p.currency, p.active, COALESCE(s.available, 0) AS available \
+            "SELECT p.id, p.slug, p.name, p.price, p.currency, p.weight_grams, p.active, COALESCE(s.available, 0) AS available \
              FROM products p LEFT JOIN stock s ON s.product_id = p.id WHERE p.id IN ({})",
             placeholders.join(", ")
         ),
@@ -135,4 +136,34 @@ pub async fn record_address<C: ConnectionTrait>(
     ))
     .await?;
     Ok(())
+}
+
+pub async fn customer_verified<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT verified FROM customers WHERE id = $1",
+            [id.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("", "verified")?,
+        None => false,
+    })
+}
+
+/// A live address of the customer, as identity last described it.
+pub async fn address<C: ConnectionTrait>(
+    db: &C,
+    customer_id: Uuid,
+    id: Uuid,
+) -> Result<Option<serde_json::Value>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT address FROM addresses WHERE id = $1 AND customer_id = $2 AND NOT deleted",
+            [id.into(), customer_id.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get("", "address")).transpose()
 }

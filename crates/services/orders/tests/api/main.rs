@@ -2,6 +2,9 @@
 //! back-ends.
 
 mod cart;
+mod checkout;
+mod lifecycle;
+mod saga;
 mod wishlist;
 
 use std::time::Duration;

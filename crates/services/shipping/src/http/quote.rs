@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::AppState;
-use crate::quote::{self, Quote, QuoteError, QuoteRequest};
+use crate::quote::{self, Quote, QuoteError, QuoteItem, QuoteRequest};
 use crate::store;
 
 const MAX_ITEMS: usize = 100;
@@ -31,13 +30,6 @@ pub struct Destination {
     /// ISO 3166-1 alpha-2.
     pub country: String,
     pub postal_code: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QuoteItem {
-    pub product_id: Uuid,
-    pub quantity: i64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -82,11 +74,7 @@ async fn shipping_quote(
     let req = QuoteRequest {
         country,
         postal_code,
-        items: input
-            .items
-            .iter()
-            .map(|i| (i.product_id, i.quantity))
-            .collect(),
+        items: input.items,
     };
     match quote::quote(&s.ctx.db, &req).await {
         Ok(q) => Ok(Json(q)),

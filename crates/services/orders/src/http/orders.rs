@@ -1,0 +1,189 @@
+//! Reading orders: a customer's own, newest first, and one order by id for its owner or
+//! staff. Another customer's order is a 404, never a 403: its existence is not told.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use platform::auth::{CustomerAuth, MaybeStaff};
+use platform::error::{ApiError, ApiResult};
+use platform::http::{ApiQuery, with_etag};
+use platform::page::{Page, PageParams, encode_cursor};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::store::orders::{self, Order};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_my_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(cancel_order))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLine {
+    pub product_id: Uuid,
+    /// As it was called when bought.
+    pub name: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+    pub line_total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Totals {
+    pub subtotal: i64,
+    pub shipping: i64,
+    pub total: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Shipment {
+    pub service_code: String,
+    pub carrier: String,
+    pub tracking_number: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineStep {
+    pub status: String,
+    pub at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: Uuid,
+    pub status: String,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+    /// The address as it was at checkout.
+    pub shipping_address: serde_json::Value,
+    pub shipping: Shipment,
+    pub timeline: Vec<TimelineStep>,
+    pub placed_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// An order with its lines and timeline, read from `db`.
+pub(crate) async fn view<C: sea_orm::ConnectionTrait>(db: &C, o: Order) -> ApiResult<OrderView> {
+    let lines = orders::lines(db, o.id).await?;
+    let timeline = orders::timeline(db, o.id).await?;
+    Ok(OrderView {
+        id: o.id,
+        status: o.status,
+        lines: lines
+            .into_iter()
+            .map(|l| OrderLine {
+                line_total: l.unit_price.saturating_mul(l.quantity),
+                product_id: l.product_id,
+                name: l.name,
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+            })
+            .collect(),
+        totals: Totals {
+            subtotal: o.subtotal,
+            shipping: o.shipping,
+            total: o.total,
+            currency: o.currency,
+        },
+        shipping_address: o.shipping_address,
+        shipping: Shipment {
+            service_code: o.shipping_service,
+            carrier: o.shipping_carrier,
+            tracking_number: o.tracking_number,
+        },
+        timeline: timeline
+            .into_iter()
+            .map(|t| TimelineStep {
+                status: t.status,
+                at: t.at,
+                note: t.note,
+            })
+            .collect(),
+        placed_at: o.placed_at,
+        version: o.version,
+    })
+}
+
+/// The signed-in customer's orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = Page<OrderView>), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem)))]
+async fn list_my_orders(
+    State(s): State<AppState>,
+    me: CustomerAuth,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Json<Page<OrderView>>> {
+    let limit = page.limit()?;
+    let after: Option<(DateTime<Utc>, Uuid)> = page.position()?;
+    let mut rows = orders::of_customer(&s.ctx.db, me.customer_id, after, limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = rows
+        .last()
+        .filter(|_| more)
+        .map(|o| encode_cursor(&(o.placed_at, o.id)));
+    let mut items = Vec::with_capacity(rows.len());
+    for o in rows {
+        items.push(view(&s.ctx.db, o).await?);
+    }
+    Ok(Json(Page { items, next_cursor }))
+}
+
+/// One order, for its owner or staff.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, body = OrderView), (status = 401, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
+async fn get_order(
+    State(s): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    customer: Result<CustomerAuth, ApiError>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::response::Response> {
+    // Staff see every order; a customer only their own.
+    let owner = match (staff, customer) {
+        (Some(_), _) => None,
+        (None, Ok(me)) => Some(me.customer_id),
+        (None, Err(e)) => return Err(e),
+    };
+    let order = orders::get(&s.ctx.db, id)
+        .await?
+        .filter(|o| owner.is_none_or(|c| o.customer_id == c))
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let version = order.version;
+    Ok(with_etag(view(&s.ctx.db, order).await?, version))
+}
+
+/// Cancels one of your orders before it is paid; its stock goes back on sale.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, body = OrderView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
+async fn cancel_order(
+    State(s): State<AppState>,
+    me: CustomerAuth,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::response::Response> {
+    let order = orders::get(&s.ctx.db, id)
+        .await?
+        .filter(|o| o.customer_id == me.customer_id)
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    let cancelled = crate::lifecycle::cancel(&s.ctx, id, "cancelled by the customer")
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "not_cancellable",
+                format!("an order that is {} cannot be cancelled", order.status),
+            )
+        })?;
+    let version = cancelled.version;
+    Ok(with_etag(view(&s.ctx.db, cancelled).await?, version))
+}

@@ -1,0 +1,70 @@
+//! Ending an order early: the customer cancels it, or it expires unpaid. Either way the
+//! change and the event that releases its stock commit together.
+
+use std::time::Duration;
+
+use contracts::orders::OrderCancelled;
+use platform::events::outbox;
+use platform::service::ServiceContext;
+use uuid::Uuid;
+
+use crate::domain::order::{AWAITING_PAYMENT, CANCELLABLE, CANCELLED};
+use crate::store::orders::{self, Order};
+
+/// Cancels `order_id` if its status still allows it; `None` when it does not.
+pub(crate) async fn cancel(
+    ctx: &ServiceContext,
+    order_id: Uuid,
+    reason: &str,
+) -> anyhow::Result<Option<Order>> {
+    let now = ctx.clock.now();
+    let txn = platform::db::begin_write(&ctx.db).await?;
+    let Some(order) = orders::get(&txn, order_id).await? else {
+        return Ok(None);
+    };
+    if !CANCELLABLE.contains(&order.status.as_str())
+        || !orders::advance(&txn, order_id, &order.status, CANCELLED, Some(reason), now).await?
+    {
+        return Ok(None);
+    }
+    let event = OrderCancelled {
+        order_id,
+        customer_id: order.customer_id,
+        reason: reason.to_owned(),
+    };
+    outbox::enqueue(&txn, &event, order.version + 1, now).await?;
+    let updated = orders::get(&txn, order_id).await?;
+    txn.commit().await?;
+    ctx.relay.wake();
+    Ok(updated)
+}
+
+/// Cancels orders left unpaid past `orders.payment_timeout_mins`, every
+/// `orders.expiry_sweep_secs`.
+pub(crate) async fn expire_unpaid(ctx: ServiceContext) -> anyhow::Result<()> {
+    let settings = ctx.settings.orders.clone();
+    let mut tick = tokio::time::interval(Duration::from_secs(settings.expiry_sweep_secs.max(1)));
+    let timeout = chrono::Duration::minutes(
+        i64::try_from(settings.payment_timeout_mins).unwrap_or(i64::MAX / 60_000),
+    );
+    loop {
+        tick.tick().await;
+        let before = ctx.clock.now() - timeout;
+        let due = match orders::unpaid_since(&ctx.db, AWAITING_PAYMENT, before).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "looking for unpaid orders failed");
+                continue;
+            }
+        };
+        for order in due {
+            match cancel(&ctx, order.id, "payment not received in time").await {
+                Ok(Some(_)) => tracing::info!(order_id = %order.id, "unpaid order expired"),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(order_id = %order.id, error = %e, "expiring an order failed")
+                }
+            }
+        }
+    }
+}

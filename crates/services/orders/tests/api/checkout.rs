@@ -1,0 +1,293 @@
+//! `POST /checkout` and reading orders: idempotent, verified customers only, the
+//! selected lines at their current prices plus the chosen shipping.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use testkit::{Backend, TestApp, TestResponse};
+
+use crate::{CART, cart_when, product};
+
+const CHECKOUT: &str = "/api/v1/checkout";
+
+/// A shop that ships to Indonesia: 5.00 up to 1 kg, 9.00 up to 5 kg.
+pub async fn shipping_to_indonesia(app: &TestApp) {
+    let admin = app.staff_token("admin").await;
+    let zone = app
+        .post(
+            "/api/v1/admin/shipping/zones",
+            Some(&admin),
+            json!({"name": "Indonesia", "country": "ID"}),
+        )
+        .await;
+    zone.assert_status(201);
+    app.post(
+        "/api/v1/admin/shipping/rates",
+        Some(&admin),
+        json!({"zone_id": zone.body["id"], "carrier": "Mercato Post", "service_code": "standard", "name": "Standard",
+               "currency": "USD", "brackets": [{"up_to_grams": 1000, "price": 500}, {"up_to_grams": 5000, "price": 900}],
+               "min_days": 2, "max_days": 4}),
+    )
+    .await
+    .assert_status(201);
+}
+
+pub async fn address(app: &TestApp, token: &str) -> String {
+    let res = app
+        .post(
+            "/api/v1/me/addresses",
+            Some(token),
+            json!({"label": "Home", "recipient_name": "Ann Lee", "phone": "+62 812-3456-7890", "line1": "Jl. Sudirman 1",
+                   "city": "Jakarta", "postal_code": "10220", "country": "ID"}),
+        )
+        .await;
+    res.assert_status(201);
+    res.body["id"].as_str().expect("id").to_owned()
+}
+
+pub async fn add(app: &TestApp, token: &str, product_id: &str, quantity: i64) {
+    app.post(
+        &format!("{CART}/items"),
+        Some(token),
+        json!({"product_id": product_id, "quantity": quantity}),
+    )
+    .await
+    .assert_status(200);
+}
+
+pub async fn checkout(app: &TestApp, token: &str, key: Option<&str>, body: Value) -> TestResponse {
+    let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+    app.send_with(Method::POST, CHECKOUT, Some(token), &headers, Some(body))
+        .await
+}
+
+/// A verified customer with an address and a cart holding two mugs of 12.50 (300 g each).
+pub async fn ready_customer(app: &TestApp) -> (String, String, String) {
+    let inventory = app.staff_token("inventory").await;
+    let me = app.customer_token().await;
+    let mug = product(app, &inventory, 1250, 10).await;
+    let home = address(app, &me).await;
+    add(app, &me, &mug, 2).await;
+    (me, home, mug)
+}
+
+pub async fn a_verified_customer_checks_out_the_selected_lines(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    shipping_to_indonesia(&app).await;
+    let (me, home, mug) = ready_customer(&app).await;
+    let inventory = app.staff_token("inventory").await;
+    let later = product(&app, &inventory, 999, 10).await;
+    add(&app, &me, &later, 1).await;
+    app.patch(
+        &format!("{CART}/items/{later}"),
+        Some(&me),
+        json!({"selected": false}),
+    )
+    .await
+    .assert_status(200);
+
+    let res = checkout(
+        &app,
+        &me,
+        Some("first"),
+        json!({"address_id": home, "shipping_service": "standard"}),
+    )
+    .await;
+
+    res.assert_status(201);
+    let order = &res.body;
+    assert_eq!(order["status"], "pending");
+    assert_eq!(
+        order["totals"],
+        json!({"subtotal": 2500, "shipping": 500, "total": 3000, "currency": "USD"})
+    );
+    assert_eq!(order["lines"].as_array().map(Vec::len), Some(1));
+    assert_eq!(order["lines"][0]["product_id"], mug.as_str());
+    assert_eq!(order["lines"][0]["quantity"], 2);
+    assert_eq!(order["shipping_address"]["city"], "Jakarta");
+    assert_eq!(order["shipping"]["service_code"], "standard");
+    assert_eq!(order["timeline"][0]["status"], "pending");
+    let id = order["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        res.headers["location"],
+        format!("/api/v1/orders/{id}").as_str()
+    );
+    let cart = app.get(CART, Some(&me)).await;
+    assert_eq!(
+        cart.body["lines"].as_array().map(Vec::len),
+        Some(1),
+        "the unselected line stays"
+    );
+    assert_eq!(cart.body["lines"][0]["product_id"], later.as_str());
+
+    let mine = app.get("/api/v1/orders", Some(&me)).await;
+    assert_eq!(mine.body["items"][0]["id"], id.as_str());
+    let one = app.get(&format!("/api/v1/orders/{id}"), Some(&me)).await;
+    one.assert_status(200);
+    assert_eq!(one.headers["etag"], "\"1\"");
+    let other = app.customer_token().await;
+    app.get(&format!("/api/v1/orders/{id}"), Some(&other))
+        .await
+        .assert_problem(404);
+    assert_eq!(
+        app.get("/api/v1/orders", Some(&other)).await.body["items"],
+        json!([])
+    );
+    app.get(&format!("/api/v1/orders/{id}"), Some(&inventory))
+        .await
+        .assert_status(200);
+    app.get(&format!("/api/v1/orders/{id}"), None)
+        .await
+        .assert_problem(401);
+}
+
+pub async fn the_same_idempotency_key_replays_the_first_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    shipping_to_indonesia(&app).await;
+    let (me, home, _) = ready_customer(&app).await;
+    let body = json!({"address_id": home, "shipping_service": "standard"});
+
+    // Five clients race with one key: exactly one order, and every answer names it.
+    let racers = (0..5).map(|_| checkout(&app, &me, Some("same-key"), body.clone()));
+    let answers = futures::future::join_all(racers).await;
+    let again = checkout(
+        &app,
+        &me,
+        Some("same-key"),
+        json!({"shipping_service": "standard", "address_id": home}),
+    )
+    .await;
+    let other_body = checkout(
+        &app,
+        &me,
+        Some("same-key"),
+        json!({"address_id": home, "shipping_service": "express"}),
+    )
+    .await;
+    let no_key = checkout(&app, &me, None, body.clone()).await;
+
+    let first = answers[0].body["id"].clone();
+    for a in &answers {
+        a.assert_status(201);
+        assert_eq!(a.body["id"], first);
+    }
+    again.assert_status(201);
+    assert_eq!(
+        again.body["id"], first,
+        "key order in the body does not matter"
+    );
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    other_body.assert_problem(422);
+    assert_eq!(other_body.body["code"], "idempotency_key_reused");
+    no_key.assert_problem(400);
+    assert_eq!(no_key.body["code"], "idempotency_key_required");
+    let orders = app.get("/api/v1/orders", Some(&me)).await;
+    assert_eq!(
+        orders.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "one order"
+    );
+}
+
+pub async fn checkout_refuses_what_it_cannot_sell(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    shipping_to_indonesia(&app).await;
+    let (me, home, mug) = ready_customer(&app).await;
+    let inventory = app.staff_token("inventory").await;
+
+    let unknown_address = checkout(
+        &app,
+        &me,
+        Some("a"),
+        json!({"address_id": uuid::Uuid::now_v7(), "shipping_service": "standard"}),
+    )
+    .await;
+    let unknown_service = checkout(
+        &app,
+        &me,
+        Some("b"),
+        json!({"address_id": home, "shipping_service": "teleport"}),
+    )
+    .await;
+    let bad_body = checkout(&app, &me, Some("c"), json!({"address_id": home})).await;
+    unknown_address.assert_problem(422);
+    assert_eq!(unknown_address.error_fields(), ["address_id"]);
+    unknown_service.assert_problem(422);
+    assert_eq!(unknown_service.error_fields(), ["shipping_service"]);
+    assert!(
+        unknown_service.body["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("standard")
+    );
+    bad_body.assert_problem(422);
+
+    app.send_with(
+        Method::PUT,
+        &format!("/api/v1/products/{mug}/stock"),
+        Some(&inventory),
+        &[("if-match", "\"1\"")],
+        Some(json!({"on_hand": 1})),
+    )
+    .await
+    .assert_status(200);
+    cart_when(&app, &me, "the shortage", |c| {
+        c["ready_for_checkout"] == false
+    })
+    .await;
+    let short = checkout(
+        &app,
+        &me,
+        Some("d"),
+        json!({"address_id": home, "shipping_service": "standard"}),
+    )
+    .await;
+    short.assert_problem(409);
+    assert_eq!(short.body["code"], "cart_not_ready");
+    app.delete(&format!("{CART}/items/{mug}"), Some(&me))
+        .await
+        .assert_status(204);
+    let empty = checkout(
+        &app,
+        &me,
+        Some("e"),
+        json!({"address_id": home, "shipping_service": "standard"}),
+    )
+    .await;
+    empty.assert_problem(409);
+    assert_eq!(empty.body["code"], "cart_empty");
+
+    let email = format!("{}@example.test", testkit::unique("unverified"));
+    app.register(&email, "correct horse battery staple", "Una")
+        .await
+        .assert_status(201);
+    let pair = app.login(&email, "correct horse battery staple").await;
+    let unverified = pair["access_token"].as_str().expect("token");
+    let res = checkout(
+        &app,
+        unverified,
+        Some("f"),
+        json!({"address_id": home, "shipping_service": "standard"}),
+    )
+    .await;
+    res.assert_problem(403);
+    app.send_with(
+        Method::POST,
+        CHECKOUT,
+        Some(&inventory),
+        &[("idempotency-key", "g")],
+        Some(json!({"address_id": home, "shipping_service": "standard"})),
+    )
+    .await
+    .assert_problem(403);
+    assert_eq!(
+        app.get("/api/v1/orders", Some(&me)).await.body["items"],
+        json!([]),
+        "no order was made"
+    );
+}
+
+testkit::backend_tests!(
+    a_verified_customer_checks_out_the_selected_lines,
+    the_same_idempotency_key_replays_the_first_answer,
+    checkout_refuses_what_it_cannot_sell,
+);
