@@ -351,7 +351,7 @@ pub async fn products<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders = platform::db::placeholders(1, ids.len());
     let values: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
@@ -359,7 +359,7 @@ pub async fn products<C: ConnectionTrait>(
             format!(
                 "SELECT id, price, currency, weight_grams, length_mm, width_mm, height_mm, active \
                  FROM products WHERE id IN ({})",
-                placeholders.join(", ")
+                placeholders
             ),
             values,
         ))

@@ -22,14 +22,14 @@ pub async fn attach<C: ConnectionTrait>(db: &C, products: &mut [Product]) -> Res
     if products.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (1..=products.len()).map(|i| format!("${i}")).collect();
+    let placeholders = platform::db::placeholders(1, products.len());
     let values: Vec<Value> = products.iter().map(|p| p.id.into()).collect();
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             format!(
                 "SELECT product_id, images FROM product_images WHERE product_id IN ({})",
-                placeholders.join(", ")
+                placeholders
             ),
             values,
         ))

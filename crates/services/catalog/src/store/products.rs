@@ -154,9 +154,7 @@ pub async fn top_in<C: ConnectionTrait>(
     if category_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (2..=category_ids.len() + 1)
-        .map(|i| format!("${i}"))
-        .collect();
+    let placeholders = platform::db::placeholders(2, category_ids.len());
     let mut values: Vec<sea_orm::Value> = vec![i64::try_from(limit).unwrap_or(i64::MAX).into()];
     values.extend(category_ids.iter().map(|id| (*id).into()));
     let rows = db
@@ -166,7 +164,7 @@ pub async fn top_in<C: ConnectionTrait>(
                 "SELECT id FROM products WHERE active AND id IN \
                  (SELECT product_id FROM product_categories WHERE category_id IN ({})) \
                  ORDER BY units_sold DESC, created_at DESC, id DESC LIMIT $1",
-                placeholders.join(", ")
+                placeholders
             ),
             values,
         ))

@@ -137,7 +137,26 @@ async fn checkout(
     if let Some(answer) = earlier_answer(&s.ctx.db, me.customer_id, &key, &hash).await? {
         return Ok(answer);
     }
+    match place(&s, me, &key, &hash, input).await {
+        // A twin with the same key may have committed while this one looked (and then
+        // found the cart already emptied by it): the first answer stands.
+        Err(refusal) => match earlier_answer(&s.ctx.db, me.customer_id, &key, &hash).await? {
+            Some(answer) => Ok(answer),
+            None => Err(refusal),
+        },
+        placed => placed,
+    }
+}
 
+/// Checks everything, quotes shipping and creates the order with its answer stored
+/// under the key.
+async fn place(
+    s: &AppState,
+    me: CustomerAuth,
+    key: &str,
+    hash: &str,
+    input: CheckoutInput,
+) -> ApiResult<Response> {
     let db = &s.ctx.db;
     let verified = within_replica_wait(|| async {
         Ok(replicas::customer_verified(db, me.customer_id)
@@ -273,7 +292,7 @@ async fn checkout(
 
     let txn = platform::db::begin_write(db).await?;
     // A twin request may have committed while this one was quoting.
-    if let Some(answer) = earlier_answer(&txn, me.customer_id, &key, &hash).await? {
+    if let Some(answer) = earlier_answer(&txn, me.customer_id, key, hash).await? {
         return Ok(answer);
     }
     let still: Vec<_> = carts::lines(&txn, me.customer_id)
@@ -315,13 +334,13 @@ async fn checkout(
     outbox::enqueue(&txn, &placed, order.version, now).await?;
     let answer = view(&txn, order.clone()).await?;
     let json = serde_json::to_string(&answer).map_err(ApiError::internal)?;
-    match orders::remember(&txn, me.customer_id, &key, &hash, 201, &json, now).await {
+    match orders::remember(&txn, me.customer_id, key, hash, 201, &json, now).await {
         Ok(()) => {}
         Err(e) if is_unique_violation(&e) => {
             // The twin committed between our check and our insert (PostgreSQL): answer
             // as it did, and let this transaction roll back.
             drop(txn);
-            return earlier_answer(db, me.customer_id, &key, &hash)
+            return earlier_answer(db, me.customer_id, key, hash)
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("idempotency key vanished")));
         }

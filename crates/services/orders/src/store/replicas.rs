@@ -63,14 +63,14 @@ pub async fn products<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Pr
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let placeholders = platform::db::placeholders(1, ids.len());
     let values: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
     Product::find_by_statement(Statement::from_sql_and_values(
         db.get_database_backend(),
         format!(
             "SELECT p.id, p.slug, p.name, p.price, p.currency, p.weight_grams, p.active, COALESCE(s.available, 0) AS available \
              FROM products p LEFT JOIN stock s ON s.product_id = p.id WHERE p.id IN ({})",
-            placeholders.join(", ")
+            placeholders
         ),
         values,
     ))
