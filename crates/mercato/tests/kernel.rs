@@ -110,6 +110,7 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/orders",
         "/api/v1/orders/{id}",
         "/api/v1/orders/{id}/cancel",
+        "/api/v1/admin/orders",
     ] {
         assert!(
             paths.contains_key(path),

@@ -4,12 +4,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
-use platform::auth::{CustomerAuth, MaybeStaff};
+use platform::auth::{CustomerAuth, MaybeStaff, StaffAuth};
 use platform::error::{ApiError, ApiResult};
 use platform::http::{ApiQuery, with_etag};
 use platform::page::{Page, PageParams, encode_cursor};
-use serde::Serialize;
-use utoipa::ToSchema;
+use platform::validate::Fields;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -22,6 +23,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_my_orders))
         .routes(routes!(get_order))
         .routes(routes!(cancel_order))
+        .routes(routes!(list_all_orders))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,6 +62,7 @@ pub struct TimelineStep {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
     pub id: Uuid,
+    pub customer_id: Uuid,
     pub status: String,
     pub lines: Vec<OrderLine>,
     pub totals: Totals,
@@ -77,6 +80,7 @@ pub(crate) async fn view<C: sea_orm::ConnectionTrait>(db: &C, o: Order) -> ApiRe
     let timeline = orders::timeline(db, o.id).await?;
     Ok(OrderView {
         id: o.id,
+        customer_id: o.customer_id,
         status: o.status,
         lines: lines
             .into_iter()
@@ -124,7 +128,17 @@ async fn list_my_orders(
 ) -> ApiResult<Json<Page<OrderView>>> {
     let limit = page.limit()?;
     let after: Option<(DateTime<Utc>, Uuid)> = page.position()?;
-    let mut rows = orders::of_customer(&s.ctx.db, me.customer_id, after, limit + 1).await?;
+    let rows = orders::of_customer(&s.ctx.db, me.customer_id, after, limit + 1).await?;
+    Ok(Json(page_of(&s.ctx.db, rows, limit).await?))
+}
+
+/// A page of orders from `limit + 1` fetched rows (the extra one only says there is
+/// more), the cursor carrying the last one's (placed_at, id).
+async fn page_of<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    mut rows: Vec<Order>,
+    limit: u64,
+) -> ApiResult<Page<OrderView>> {
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = rows
@@ -133,9 +147,76 @@ async fn list_my_orders(
         .map(|o| encode_cursor(&(o.placed_at, o.id)));
     let mut items = Vec::with_capacity(rows.len());
     for o in rows {
-        items.push(view(&s.ctx.db, o).await?);
+        items.push(view(db, o).await?);
     }
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Page { items, next_cursor })
+}
+
+/// The statuses an order can be in.
+const STATUSES: [&str; 10] = [
+    "pending",
+    "awaiting_payment",
+    "paid",
+    "processing",
+    "shipped",
+    "delivered",
+    "rejected",
+    "cancelled",
+    "payment_failed",
+    "refunded",
+];
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StaffOrderQuery {
+    /// Only orders in this status.
+    pub status: Option<String>,
+    /// Only this customer's orders.
+    pub customer_id: Option<Uuid>,
+    /// Placed at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Placed before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// Every order, newest first, filtered by status, customer and date range.
+#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "orders", security(("bearer" = [])), params(StaffOrderQuery),
+    responses((status = 200, body = Page<OrderView>), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem)))]
+async fn list_all_orders(
+    State(s): State<AppState>,
+    _staff: StaffAuth,
+    ApiQuery(q): ApiQuery<StaffOrderQuery>,
+) -> ApiResult<Json<Page<OrderView>>> {
+    let mut f = Fields::new();
+    if let Some(status) = &q.status {
+        f.check(
+            STATUSES.contains(&status.as_str()),
+            "status",
+            "must be one of pending, awaiting_payment, paid, processing, shipped, delivered, rejected, cancelled, payment_failed, refunded",
+        );
+    }
+    if let (Some(from), Some(to)) = (q.from, q.to) {
+        f.check(from < to, "from", "must be before to");
+    }
+    f.finish()?;
+    let page = PageParams {
+        cursor: q.cursor.clone(),
+        limit: q.limit,
+    };
+    let limit = page.limit()?;
+    let after: Option<(DateTime<Utc>, Uuid)> = page.position()?;
+    let filter = orders::StaffFilter {
+        status: q.status,
+        customer_id: q.customer_id,
+        placed_from: q.from,
+        placed_to: q.to,
+    };
+    let rows = orders::search(&s.ctx.db, &filter, after, limit + 1).await?;
+    Ok(Json(page_of(&s.ctx.db, rows, limit).await?))
 }
 
 /// One order, for its owner or staff.

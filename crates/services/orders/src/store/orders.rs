@@ -189,6 +189,59 @@ pub async fn of_customer<C: ConnectionTrait>(
     Order::find_by_statement(stmt).all(db).await
 }
 
+/// What staff filter orders by; every part optional.
+#[derive(Clone, Debug, Default)]
+pub struct StaffFilter {
+    pub status: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub placed_from: Option<DateTime<Utc>>,
+    pub placed_to: Option<DateTime<Utc>>,
+}
+
+/// Orders matching `filter`, newest first, after the keyset position `after`.
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    filter: &StaffFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<Order>, DbErr> {
+    let mut sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE 1 = 1");
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut bind = |sql: &mut String, clause: &str, v: sea_orm::Value| {
+        values.push(v);
+        sql.push_str(&clause.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(status) = &filter.status {
+        bind(&mut sql, " AND status = ?", status.clone().into());
+    }
+    if let Some(customer) = filter.customer_id {
+        bind(&mut sql, " AND customer_id = ?", customer.into());
+    }
+    if let Some(from) = filter.placed_from {
+        bind(&mut sql, " AND placed_at >= ?", from.into());
+    }
+    if let Some(to) = filter.placed_to {
+        bind(&mut sql, " AND placed_at < ?", to.into());
+    }
+    if let Some((at, id)) = after {
+        bind(&mut sql, " AND (placed_at < ?", at.into());
+        bind(&mut sql, " OR (placed_at = ?", at.into());
+        bind(&mut sql, " AND id < ?))", id.into());
+    }
+    bind(
+        &mut sql,
+        " ORDER BY placed_at DESC, id DESC LIMIT ?",
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    );
+    Order::find_by_statement(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
+    ))
+    .all(db)
+    .await
+}
+
 /// Orders still waiting for payment that were placed before `before`.
 pub async fn unpaid_since<C: ConnectionTrait>(
     db: &C,

@@ -1,6 +1,7 @@
 //! Black-box HTTP tests of the orders service: the cart and the wishlist, on both
 //! back-ends.
 
+mod admin;
 mod cart;
 mod checkout;
 mod lifecycle;
