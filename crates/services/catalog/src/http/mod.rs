@@ -4,6 +4,7 @@ mod audit;
 mod categories;
 mod product_view;
 mod products;
+mod responses;
 mod stock;
 mod storefront;
 

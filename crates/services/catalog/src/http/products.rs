@@ -1,8 +1,8 @@
 //! Products: public reads and listings, edits by inventory staff.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use bytes::Bytes;
 use std::net::IpAddr;
 
@@ -13,9 +13,7 @@ use platform::audit;
 use platform::auth::{Inventory, MaybeStaff, Staff, StaffAuth};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
-use platform::http::{
-    ApiJson, ApiQuery, ClientIp, if_match, if_none_match, required_version, with_etag,
-};
+use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, required_version, with_etag};
 use platform::page::{MAX_LIMIT, Page, encode_cursor};
 use platform::validate::Fields;
 use sea_orm::DatabaseTransaction;
@@ -27,6 +25,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::product_view::{ProductView, view};
+use super::responses::{json_response, product_response};
 use crate::AppState;
 use crate::domain::category::Tree;
 use crate::domain::product::{
@@ -211,32 +210,6 @@ async fn list_products(
     Ok(json_response(body, staff.is_none()))
 }
 
-/// A JSON answer. Public answers may be kept briefly by browsers and proxies; staff
-/// answers carry stock counts and are never stored.
-pub(super) fn json_response(body: Bytes, public: bool) -> Response {
-    let cache = if public {
-        "public, max-age=30"
-    } else {
-        "private, no-store"
-    };
-    let mut res = (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-        ],
-        body,
-    )
-        .into_response();
-    res.headers_mut().insert(
-        header::VARY,
-        HeaderValue::from_static("Authorization, Cookie"),
-    );
-    res
-}
-
 /// A product by id or slug, with its images.
 async fn find(s: &AppState, id_or_slug: &str) -> ApiResult<Option<Product>> {
     let found = match Uuid::parse_str(id_or_slug) {
@@ -288,21 +261,6 @@ async fn get_product(
             .await;
     }
     Ok(product_response(version, body, &headers, public))
-}
-
-/// A product answer with its ETag; `304` when a public client already has this version.
-fn product_response(version: i64, body: Bytes, headers: &HeaderMap, public: bool) -> Response {
-    let etag = format!("\"{version}\"");
-    let fresh = if_none_match(headers, &etag);
-    let mut res = if fresh && public {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        json_response(body, public)
-    };
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -57,7 +57,7 @@ async fn storefront_home(State(s): State<AppState>) -> ApiResult<Response> {
     if let Some(key) = &cache_key
         && let Some(hit) = s.ctx.cache.get(key).await
     {
-        return Ok(super::products::json_response(hit, true));
+        return Ok(super::responses::json_response(hit, true));
     }
     let banners = media::banners(&s.ctx.db)
         .await?
@@ -94,5 +94,5 @@ async fn storefront_home(State(s): State<AppState>) -> ApiResult<Response> {
     if let Some(key) = &cache_key {
         s.ctx.cache.set(key, body.clone()).await;
     }
-    Ok(super::products::json_response(body, true))
+    Ok(super::responses::json_response(body, true))
 }

@@ -156,6 +156,16 @@ pub async fn only_admins_manage_banners(backend: Backend) {
         .assert_problem(403);
     }
     app.delete(&path, None).await.assert_problem(401);
+    // What staff did is in media's audit trail, for admins only.
+    let audit = app.get("/api/v1/media/audit-log", Some(&admin)).await;
+    audit.assert_status(200);
+    assert_eq!(audit.body["items"][0]["action"], "banner.created");
+    app.get("/api/v1/media/audit-log", Some(&inventory))
+        .await
+        .assert_problem(403);
+    app.get("/api/v1/media/audit-log", None)
+        .await
+        .assert_problem(401);
     // Customers never see a banner whose image is not ready; admins see it at once.
     assert_eq!(
         app.get(BANNERS, Some(&admin)).await.body["items"][0]["title"],
