@@ -32,6 +32,7 @@ pub struct Settings {
     pub media: MediaSettings,
     pub services: ServiceUrls,
     pub orders: OrderSettings,
+    pub payments: PaymentSettings,
     pub log: LogSettings,
 }
 
@@ -49,6 +50,7 @@ impl Default for Settings {
             media: MediaSettings::default(),
             services: ServiceUrls::default(),
             orders: OrderSettings::default(),
+            payments: PaymentSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -326,6 +328,47 @@ impl Default for OrderSettings {
         Self {
             payment_timeout_mins: 30,
             expiry_sweep_secs: 30,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// Who takes new payments: `sandbox` (test cards, no money moves) or `midtrans`.
+    pub provider: String,
+    /// The key webhooks are signed with (HMAC-SHA256). Generated into
+    /// `<data_dir>/keys` on first start of a single-process shop; required when
+    /// distributed (`MERCATO_PAYMENTS__WEBHOOK_SECRET`).
+    #[serde(skip_serializing)]
+    pub webhook_secret: Option<SecretString>,
+    /// How old a webhook's signed timestamp may be, either way, before it is refused as
+    /// a replay.
+    pub webhook_tolerance_secs: u64,
+    /// Where the sandbox provider delivers its webhooks; unset = this process's own
+    /// `/api/v1/payments/webhooks/sandbox`.
+    pub sandbox_webhook_url: Option<String>,
+    /// Midtrans' server key; Midtrans is offered only when it is set
+    /// (`MERCATO_PAYMENTS__MIDTRANS_SERVER_KEY`). Its notifications go to
+    /// `/api/v1/payments/webhooks/midtrans`.
+    #[serde(skip_serializing)]
+    pub midtrans_server_key: Option<SecretString>,
+    /// Snap's base URL: the sandbox by default, `https://app.midtrans.com` in production.
+    pub midtrans_snap_url: String,
+    /// The Core API's base URL (refunds): `https://api.midtrans.com` in production.
+    pub midtrans_api_url: String,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            provider: "sandbox".into(),
+            webhook_secret: None,
+            webhook_tolerance_secs: 300,
+            sandbox_webhook_url: None,
+            midtrans_server_key: None,
+            midtrans_snap_url: "https://app.sandbox.midtrans.com".into(),
+            midtrans_api_url: "https://api.sandbox.midtrans.com".into(),
         }
     }
 }

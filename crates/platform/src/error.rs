@@ -42,6 +42,9 @@ pub enum ApiError {
     Unauthorized { code: &'static str, detail: String },
     #[error("forbidden")]
     Forbidden(String),
+    /// A 403 with its own code, for refusals the client can act on (buy first, …).
+    #[error("{detail}")]
+    ForbiddenBecause { code: &'static str, detail: String },
     #[error("not found")]
     NotFound(String),
     #[error("{detail}")]
@@ -80,6 +83,12 @@ impl ApiError {
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::Forbidden(detail.into())
+    }
+    pub fn forbidden_because(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::ForbiddenBecause {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound(what.into())
@@ -123,6 +132,9 @@ impl ApiError {
             ),
             Self::Unauthorized { code, detail } => (StatusCode::UNAUTHORIZED, code, detail.clone()),
             Self::Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", d.clone()),
+            Self::ForbiddenBecause { code, detail } => {
+                (StatusCode::FORBIDDEN, code, detail.clone())
+            }
             Self::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -6,6 +6,7 @@ mod client_ip;
 mod docs;
 mod extract;
 mod health;
+pub mod idempotency;
 mod middleware;
 mod server;
 mod version;
