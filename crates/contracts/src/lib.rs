@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod identity;
 pub mod media;
 pub mod orders;
+pub mod payments;
 pub mod shipping;
 
 pub use envelope::{Envelope, Event};
