@@ -82,10 +82,13 @@ pub(crate) fn settings(backend: Backend, data_dir: &std::path::Path, tag: &str) 
     s.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     s.http.public_url = "http://shop.test".into();
     s.bus.retry_base_ms = 50;
-    s.bus.retry_max_ms = 400;
-    s.bus.max_deliveries = 4;
+    // Quick retries, but enough of them that a moment of database contention on a
+    // loaded machine does not dead-letter a saga step.
+    s.bus.retry_max_ms = 1000;
+    s.bus.max_deliveries = 8;
     s.bus.relay_interval_ms = 200;
     s.log.filter = "warn".into();
+    s.payments.webhook_secret = Some(format!("whsec-test-{tag}").into());
     if backend == Backend::Distributed {
         s.database.url = format!("{}/mtest_{tag}_{{service}}", postgres_url());
         s.database.max_connections = 5;

@@ -115,6 +115,9 @@ pub struct TestApp {
     tag: String,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     tasks: platform::tasks::Tasks,
+    /// Every service's pool, closed on restart so a restarted app does not hold twice
+    /// the connections.
+    databases: Vec<sea_orm::DatabaseConnection>,
     _data_dir: TempDir,
 }
 
@@ -158,6 +161,7 @@ impl TestApp {
             .map(|(_, db)| db.clone())
             .expect("identity runs");
         let tasks = app.tasks().clone();
+        let databases = app.databases.iter().map(|(_, db)| db.clone()).collect();
         let server = tokio::spawn(app.run(std::future::pending()));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -173,8 +177,51 @@ impl TestApp {
             tag,
             server,
             tasks,
+            databases,
             _data_dir: data_dir,
         }
+    }
+
+    /// Stops the app as a crash would (no graceful shutdown: whatever was committed
+    /// stays, whatever was in flight is lost) and starts it again on the same data,
+    /// after `tweak` adjusts its settings.
+    pub async fn restart(&mut self, tweak: impl FnOnce(&mut Settings)) {
+        self.server.abort();
+        self.tasks.abort_all();
+        let _ = (&mut self.server).await;
+        for db in self.databases.drain(..) {
+            let _ = db.close_by_ref().await;
+        }
+        tweak(&mut self.settings);
+        let opts = AppOptions {
+            settings: self.settings.clone(),
+            topology: Topology::SingleProcess,
+            services: ServiceName::ALL.to_vec(),
+            clock: self.clock.clone(),
+        };
+        let app = app::build(opts).await.expect("the app restarts");
+        self.address = format!("http://{}", app.local_addr());
+        self.identity_db = app
+            .databases
+            .iter()
+            .find(|(n, _)| *n == ServiceName::Identity)
+            .map(|(_, db)| db.clone())
+            .expect("identity runs");
+        self.tasks = app.tasks().clone();
+        self.databases = app.databases.iter().map(|(_, db)| db.clone()).collect();
+        self.server = tokio::spawn(app.run(std::future::pending()));
+    }
+
+    /// The secret payment webhooks are signed with.
+    pub fn webhook_secret(&self) -> String {
+        use secrecy::ExposeSecret;
+        self.settings
+            .payments
+            .webhook_secret
+            .as_ref()
+            .expect("tests set a webhook secret")
+            .expose_secret()
+            .to_owned()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -352,9 +399,9 @@ impl TestApp {
         serde_json::from_value(res.body["items"].clone()).expect("mailbox items")
     }
 
-    /// Waits (up to 15 s) until `to` has received at least `count` mails; newest first.
+    /// Waits (up to 45 s) until `to` has received at least `count` mails; newest first.
     pub async fn wait_for_mails(&self, to: &str, count: usize) -> Vec<MailMessage> {
-        for _ in 0..150 {
+        for _ in 0..450 {
             let mails = self.mails_to(to).await;
             if mails.len() >= count {
                 return mails;

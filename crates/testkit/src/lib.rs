@@ -9,6 +9,7 @@
 
 mod backend;
 mod client;
+pub mod shop;
 pub mod smtp;
 
 pub use backend::{Backend, distributed_backends_available};
