@@ -1,14 +1,17 @@
 //! Catalog: what the shop sells.
 //!
-//! Owns categories (a tree), products with their prices, dimensions and stock, and the
-//! full-text index. Every write is checked against the version the writer read, so no
-//! edit is ever lost silently.
+//! Owns categories (a tree), products with their prices, dimensions and stock, the
+//! full-text index, and product reviews with each product's rating. Every write is
+//! checked against the version the writer read, so no edit is ever lost silently.
 //!
 //! Publishes `catalog.product.created/updated/archived.v1` (with everything other
 //! services keep of a product) and `catalog.stock.changed.v1`. Consumes media's events
 //! to show each product's processed images and the home banners (`/storefront/home`),
 //! and orders' `orders.order.placed.v1` to reserve stock for every line or none
 //! (`catalog.stock.reserved/rejected.v1`); payment events join with the payments service.
+//! Orders' `orders.order.paid.v1` also feeds the purchase projection: only a customer
+//! who bought a product may review it, once, and every review change keeps the
+//! product's rating aggregate current in the same transaction.
 
 mod cache;
 mod domain;
@@ -16,6 +19,7 @@ mod events;
 mod http;
 mod media_events;
 mod migrations;
+mod purchases;
 mod reservation;
 mod store;
 
@@ -59,6 +63,12 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     ctx.bus.subscribe(follow_media, &ctx.tasks).await?;
     ctx.bus
         .subscribe(reservation::consumer(ctx.clone()), &ctx.tasks)
+        .await?;
+    ctx.bus
+        .subscribe(
+            purchases::consumer(ctx.db.clone(), ctx.clock.clone()),
+            &ctx.tasks,
+        )
         .await?;
     let db = ctx.db.clone();
     Ok(ServiceParts {

@@ -1,10 +1,11 @@
-//! The catalog's step of the checkout saga: an order placed reserves every line or
-//! none. The reservation, its events and the inbox claim commit together, so a
-//! redelivered order changes nothing.
+//! The catalog's steps of the checkout saga: an order placed reserves every line or
+//! none; paid, its reservation becomes a sale; failed or cancelled, the units go back on
+//! sale. Each change, its stock events and the inbox claim commit together, so a
+//! redelivered event changes nothing.
 
 use async_trait::async_trait;
 use contracts::catalog::{StockRejected, StockReserved};
-use contracts::orders::{OrderCancelled, OrderPlaced};
+use contracts::orders::{OrderCancelled, OrderPaid, OrderPaymentFailed, OrderPlaced};
 use contracts::{Envelope, Event};
 use platform::cache::Cache;
 use platform::events::{Handler, inbox, outbox};
@@ -30,8 +31,22 @@ pub(crate) fn consumer(ctx: ServiceContext) -> platform::events::Consumer {
 #[async_trait]
 impl Handler for ReserveStock {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        if envelope.event_type == OrderCancelled::TYPE {
-            return self.release(envelope).await;
+        let t = envelope.event_type.as_str();
+        if t == OrderPaid::TYPE {
+            let paid: OrderPaid = envelope.decode()?;
+            return self.settle(envelope, paid.order_id, Settle::Sell).await;
+        }
+        if t == OrderPaymentFailed::TYPE {
+            let failed: OrderPaymentFailed = envelope.decode()?;
+            return self
+                .settle(envelope, failed.order_id, Settle::Release)
+                .await;
+        }
+        if t == OrderCancelled::TYPE {
+            let cancelled: OrderCancelled = envelope.decode()?;
+            return self
+                .settle(envelope, cancelled.order_id, Settle::Release)
+                .await;
         }
         if envelope.event_type != OrderPlaced::TYPE {
             return Ok(());
@@ -93,17 +108,35 @@ impl Handler for ReserveStock {
     }
 }
 
+/// What becomes of an order's reservation.
+enum Settle {
+    /// Paid: held units are sold.
+    Sell,
+    /// Failed or cancelled: held units are freed, sold ones restocked.
+    Release,
+}
+
 impl ReserveStock {
-    /// A cancelled order's held stock goes back on sale.
-    async fn release(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let cancelled: OrderCancelled = envelope.decode()?;
+    async fn settle(
+        &self,
+        envelope: &Envelope,
+        order_id: uuid::Uuid,
+        how: Settle,
+    ) -> anyhow::Result<()> {
         let now = self.ctx.clock.now();
         let txn = platform::db::begin_write(&self.ctx.db).await?;
         if !inbox::claim(&txn, CONSUMER, envelope.id, now).await? {
             return Ok(());
         }
+        let mut ids = match how {
+            Settle::Sell => reservations::commit(&txn, order_id, now).await?,
+            Settle::Release => reservations::release(&txn, order_id, now).await?,
+        };
+        if let Settle::Release = how {
+            ids.extend(reservations::restock(&txn, order_id, now).await?);
+        }
         let mut touched = Vec::new();
-        for product_id in reservations::release(&txn, cancelled.order_id, now).await? {
+        for product_id in ids {
             if let Some(product) = products::get(&txn, product_id).await? {
                 outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
                 touched.push(product);

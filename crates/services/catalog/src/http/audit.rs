@@ -16,7 +16,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_catalog_audit_log))
 }
 
-/// Staff actions on categories, products and stock, newest first.
+/// Staff actions on categories, products, stock and reviews, newest first.
 #[utoipa::path(get, path = "/api/v1/catalog/audit-log", tag = "catalog", security(("bearer" = [])), params(PageParams),
     responses((status = 200, body = Page<AuditEntry>), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem)))]
 async fn list_catalog_audit_log(

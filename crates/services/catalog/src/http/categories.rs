@@ -89,7 +89,7 @@ pub struct CategoryInput {
     /// Generated from the name when omitted on create.
     pub slug: Option<String>,
     /// `null` (or omitted on create) for a top-level category.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
     pub description: Option<String>,
@@ -97,15 +97,6 @@ pub struct CategoryInput {
     pub position: Option<i32>,
     /// Expected version for an edit (or send `If-Match`).
     pub version: Option<i64>,
-}
-
-/// Tells "absent" (keep) from `null` (clear) for optional fields in a partial update.
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Validates `input` over `base` (the current category for an edit).

@@ -5,9 +5,12 @@ mod categories;
 mod product_view;
 mod products;
 mod responses;
+mod review_moderation;
+mod reviews;
 mod stock;
 mod storefront;
 
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
@@ -17,7 +20,18 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
         .merge(audit::router())
         .merge(categories::router())
         .merge(products::router())
+        .merge(reviews::router())
+        .merge(review_moderation::router())
         .merge(stock::router())
         .merge(storefront::router())
         .with_state(state)
+}
+
+/// Tells "absent" (keep) from `null` (clear) for optional fields in a partial update.
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }

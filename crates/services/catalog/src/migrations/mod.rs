@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_catalog;
 mod m0002_media_projection;
 mod m0003_reservations;
+mod m0004_reviews;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_catalog::Migration),
             Box::new(m0002_media_projection::Migration),
             Box::new(m0003_reservations::Migration),
+            Box::new(m0004_reviews::Migration),
         ]
     }
 }

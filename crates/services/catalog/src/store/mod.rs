@@ -7,4 +7,6 @@ pub mod categories;
 pub mod listing;
 pub mod media;
 pub mod products;
+pub mod purchases;
 pub mod reservations;
+pub mod reviews;

@@ -1,5 +1,7 @@
 //! Reserving stock for orders: all lines or none, each a conditional update that only
 //! succeeds while enough units are free, so concurrent orders can never oversell.
+//! A reservation is `held` until the order is paid (`committed`: the units leave
+//! `on_hand` and count as sold) or ends (`released`; a committed one is `restocked`).
 
 use std::collections::BTreeMap;
 
@@ -65,33 +67,92 @@ pub async fn release<C: ConnectionTrait>(
     order_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, DbErr> {
-    let held = db
+    settle(
+        db,
+        order_id,
+        "held",
+        "released",
+        "UPDATE products SET reserved = reserved - $1, stock_version = stock_version + 1, updated_at = $2 \
+         WHERE id = $3 AND reserved >= $1",
+        now,
+    )
+    .await
+}
+
+/// Moves an order's reservation from `from` to `to`, adjusting each product with
+/// `product_sql` (bound: quantity, now, product id). Returns the products touched; none
+/// when nothing was in `from` (a redelivery).
+async fn settle<C: ConnectionTrait>(
+    db: &C,
+    order_id: Uuid,
+    from: &str,
+    to: &str,
+    product_sql: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT product_id, quantity FROM reservations WHERE order_id = $1 AND state = 'held' ORDER BY product_id",
-            [order_id.into()],
+            "SELECT product_id, quantity FROM reservations WHERE order_id = $1 AND state = $2 ORDER BY product_id",
+            [order_id.into(), from.into()],
         ))
         .await?;
-    let mut touched = Vec::with_capacity(held.len());
-    for row in held {
+    let mut touched = Vec::with_capacity(rows.len());
+    for row in rows {
         let product_id: Uuid = row.try_get("", "product_id")?;
         let quantity: i64 = row.try_get("", "quantity")?;
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "UPDATE products SET reserved = reserved - $1, stock_version = stock_version + 1, updated_at = $2 \
-             WHERE id = $3 AND reserved >= $1",
+            product_sql,
             [quantity.into(), now.into(), product_id.into()],
         ))
         .await?;
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "UPDATE reservations SET state = 'released', updated_at = $1 WHERE order_id = $2 AND product_id = $3",
-            [now.into(), order_id.into(), product_id.into()],
+            "UPDATE reservations SET state = $1, updated_at = $2 WHERE order_id = $3 AND product_id = $4 AND state = $5",
+            [to.into(), now.into(), order_id.into(), product_id.into(), from.into()],
         ))
         .await?;
         touched.push(product_id);
     }
     Ok(touched)
+}
+
+/// A paid order's held units are sold: they leave `on_hand` and `reserved` together and
+/// count in `units_sold`.
+pub async fn commit<C: ConnectionTrait>(
+    db: &C,
+    order_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    settle(
+        db,
+        order_id,
+        "held",
+        "committed",
+        "UPDATE products SET on_hand = on_hand - $1, reserved = reserved - $1, units_sold = units_sold + $1, \
+         stock_version = stock_version + 1, updated_at = $2 WHERE id = $3",
+        now,
+    )
+    .await
+}
+
+/// A sold order that was cancelled before shipping: its units go back on the shelf.
+pub async fn restock<C: ConnectionTrait>(
+    db: &C,
+    order_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    settle(
+        db,
+        order_id,
+        "committed",
+        "restocked",
+        "UPDATE products SET on_hand = on_hand + $1, units_sold = units_sold - $1, \
+         stock_version = stock_version + 1, updated_at = $2 WHERE id = $3",
+        now,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -1,8 +1,12 @@
 //! Small helpers the catalog suites share: tokens for each kind of caller, a valid
-//! product body, one helper per catalog endpoint and cursor paging.
+//! product body, one helper per catalog endpoint and cursor paging, and a shop whose
+//! customers buy and review.
+
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use testkit::shop::{paid_order, product, shipping_to_indonesia};
 use testkit::{TestApp, TestResponse};
 use uuid::Uuid;
 
@@ -215,4 +219,97 @@ pub fn pick(body: &Value, fields: &[&str]) -> Value {
         .map(|f| ((*f).to_owned(), body[*f].clone()))
         .collect::<serde_json::Map<_, _>>()
         .into()
+}
+
+/// Where staff hide and show reviews.
+pub const ADMIN_REVIEWS: &str = "/api/v1/admin/reviews";
+
+pub fn reviews_path(product_id: &str) -> String {
+    format!("{}/reviews", product_path(product_id))
+}
+
+pub fn review_path(product_id: &str, review_id: &str) -> String {
+    format!("{}/reviews/{review_id}", product_path(product_id))
+}
+
+pub fn moderation_path(review_id: &str) -> String {
+    format!("{ADMIN_REVIEWS}/{review_id}")
+}
+
+/// A shop that ships to Indonesia and sells one product; returns the inventory token and
+/// the product's id.
+pub async fn shop(app: &TestApp) -> (String, String) {
+    shipping_to_indonesia(app).await;
+    let staff = inventory(app).await;
+    let product_id = product(app, &staff, 1500, 50).await;
+    (staff, product_id)
+}
+
+/// A fresh customer with a paid order for the product.
+pub async fn buyer(app: &TestApp, product_id: &str) -> String {
+    let token = customer(app).await;
+    paid_order(app, &token, product_id, 1).await;
+    token
+}
+
+/// `POST /products/{id}/reviews`, answered once.
+pub async fn post_review(
+    app: &TestApp,
+    token: &str,
+    product_id: &str,
+    body: Value,
+) -> TestResponse {
+    app.post(&reviews_path(product_id), Some(token), body).await
+}
+
+/// Posts a buyer's review. Orders announces a payment on the bus, so catalog hears of
+/// the purchase a moment after the order reads `paid`: while the answer is
+/// `purchase_required`, this asks again, for up to 10 s.
+pub async fn post_as_buyer(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> TestResponse {
+    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
+    loop {
+        let sent = client.post(url).bearer_auth(token).json(body).send();
+        let res = TestApp::read(sent.await.expect("request sent")).await;
+        if res.body["code"] != "purchase_required" || tokio::time::Instant::now() > deadline {
+            return res;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A buyer's review, expecting 201; returns it.
+pub async fn review(app: &TestApp, token: &str, product_id: &str, body: Value) -> Value {
+    let url = app.url(&reviews_path(product_id));
+    let res = post_as_buyer(&app.client, &url, token, &body).await;
+    res.assert_status(201);
+    res.body
+}
+
+/// The product's public `rating` summary.
+pub async fn rating(app: &TestApp, product_id: &str) -> Value {
+    let res = app.get(&product_path(product_id), None).await;
+    res.assert_status(200);
+    res.body["rating"].clone()
+}
+
+/// The ids of a review list's items, as `token` sees it.
+pub async fn listed(app: &TestApp, path: &str, token: Option<&str>) -> Vec<String> {
+    let res = app.get(path, token).await;
+    res.assert_status(200);
+    res.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {}", res.text))
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+/// A product's `rating` summary, as the product view shows it.
+pub fn rated(average: f64, count: i64) -> Value {
+    json!({"average": average, "count": count})
 }

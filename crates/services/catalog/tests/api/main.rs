@@ -8,5 +8,6 @@ mod categories;
 mod concurrency;
 mod listing;
 mod products;
+mod reviews;
 mod search;
 mod stock;

@@ -1,0 +1,308 @@
+//! Product reviews: anyone reads them, a customer who bought the product writes one, and
+//! its author edits or removes it. Every change moves the product's rating in the same
+//! transaction (see `store::reviews`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use platform::auth::{CustomerAuth, MaybeStaff};
+use platform::error::{ApiError, ApiResult, is_unique_violation};
+use platform::http::{ApiJson, ApiQuery, if_match, required_version, with_etag};
+use platform::page::{Page, PageParams, paginate};
+use platform::validate::Fields;
+use sea_orm::DatabaseTransaction;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::domain::review::{ANONYMOUS_AUTHOR, Contribution, Stars, parse_body, parse_title};
+use crate::store::products::{self, Product};
+use crate::store::purchases;
+use crate::store::reviews::{self, Review, ReviewText};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_reviews, create_review))
+        .routes(routes!(update_review, delete_review))
+}
+
+/// A review as the shop shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub id: Uuid,
+    pub product_id: Uuid,
+    /// Whole stars, 1 to 5.
+    pub rating: i64,
+    pub title: Option<String>,
+    pub body: String,
+    /// The author's display name; `Customer` when the shop does not know it.
+    pub author: String,
+    /// Always true: only customers who bought the product may review it.
+    pub verified_purchase: bool,
+    /// Hidden by staff. Public lists only ever hold visible reviews; staff (and the
+    /// author, in answers to their own edits) see the real state.
+    pub hidden: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+pub(super) fn review_view(r: Review) -> ReviewView {
+    ReviewView {
+        id: r.id,
+        product_id: r.product_id,
+        rating: r.stars.get(),
+        title: r.title,
+        body: r.body,
+        author: r.author_name,
+        verified_purchase: true,
+        hidden: r.hidden,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        version: r.version,
+    }
+}
+
+/// Commits a review change in `txn` together with what it does to the product's rating,
+/// then drops the product's cached answers so its next read shows the new rating.
+pub(super) async fn commit_with_rating(
+    s: &AppState,
+    txn: DatabaseTransaction,
+    product: &Product,
+    change: Contribution,
+) -> ApiResult<()> {
+    reviews::add_to_rating(&txn, product.id, change).await?;
+    txn.commit().await?;
+    crate::cache::forget_product(&s.ctx.cache, product.id, &[&product.slug]).await;
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewListParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<u64>,
+    /// Staff only: include reviews hidden by staff.
+    pub include_hidden: Option<bool>,
+}
+
+/// A product's reviews, newest first. Staff may add `include_hidden=true`.
+#[utoipa::path(get, path = "/api/v1/products/{id}/reviews", tag = "reviews",
+    params(("id" = Uuid, Path, description = "Product id"), ReviewListParams),
+    responses((status = 200, body = Page<ReviewView>), (status = 403, body = platform::error::Problem),
+              (status = 404, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+async fn list_reviews(
+    State(s): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(id): Path<Uuid>,
+    ApiQuery(p): ApiQuery<ReviewListParams>,
+) -> ApiResult<Json<Page<ReviewView>>> {
+    let include_hidden = p.include_hidden.unwrap_or(false);
+    if include_hidden && staff.is_none() {
+        return Err(ApiError::forbidden("only staff see hidden reviews"));
+    }
+    let page = PageParams {
+        cursor: p.cursor,
+        limit: p.limit,
+    };
+    let limit = page.limit()?;
+    let before = page.position::<Uuid>()?;
+    products::get(&s.ctx.db, id)
+        .await?
+        .filter(|p| p.active || staff.is_some())
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let rows = reviews::page(&s.ctx.db, id, include_hidden, before, limit + 1).await?;
+    Ok(Json(paginate(rows, limit, |r| r.id, review_view)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// Whole stars, 1 to 5. Required when writing a review.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 5)]
+    pub rating: Option<serde_json::Number>,
+    /// Optional: one line of at most 120 characters; `null` or blank for none.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    /// At most 5000 characters; may be empty.
+    pub body: Option<String>,
+    /// Expected version for an edit (or send `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// Validates every field of `input` over `base` (the review being edited), reporting all
+/// problems at once.
+fn parse(input: &ReviewInput, base: Option<&Review>) -> ApiResult<ReviewText> {
+    let mut f = Fields::new();
+    let stars = match (&input.rating, base) {
+        (Some(n), _) => f.parse("rating", Stars::parse(n)),
+        (None, Some(b)) => Some(b.stars),
+        (None, None) => {
+            f.add("rating", "is required");
+            None
+        }
+    };
+    let title = match (&input.title, base) {
+        (Some(Some(t)), _) => parse_title(&mut f, t),
+        (Some(None), _) => None,
+        (None, Some(b)) => b.title.clone(),
+        (None, None) => None,
+    };
+    let body = match (&input.body, base) {
+        (Some(b), _) => parse_body(&mut f, b),
+        (None, Some(b)) => Some(b.body.clone()),
+        (None, None) => Some(String::new()),
+    };
+    f.finish()?;
+    let (Some(stars), Some(body)) = (stars, body) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "a review field failed without a reason"
+        )));
+    };
+    Ok(ReviewText { stars, title, body })
+}
+
+/// Writes the customer's review of a product they bought; one per customer per product.
+#[utoipa::path(post, path = "/api/v1/products/{id}/reviews", tag = "reviews", security(("bearer" = [])), request_body = ReviewInput,
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses((status = 201, body = ReviewView), (status = 401, body = platform::error::Problem),
+              (status = 403, body = platform::error::Problem, description = "Not a customer, or `purchase_required`"),
+              (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem, description = "`already_reviewed`"),
+              (status = 422, body = platform::error::Problem)))]
+async fn create_review(
+    State(s): State<AppState>,
+    customer: CustomerAuth,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> ApiResult<(StatusCode, Response)> {
+    let text = parse(&input, None)?;
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let product = products::get(&txn, id)
+        .await?
+        .filter(|p| p.active)
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    if !purchases::bought(&txn, customer.customer_id, id).await? {
+        return Err(ApiError::forbidden_because(
+            "purchase_required",
+            "only customers with a paid order containing this product may review it",
+        ));
+    }
+    let review = reviews::insert(&txn, id, customer.customer_id, ANONYMOUS_AUTHOR, &text, now)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::conflict(
+                    "already_reviewed",
+                    "you have already reviewed this product; edit that review instead",
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    let change = Contribution::NONE.change_to(review.contribution());
+    commit_with_rating(&s, txn, &product, change).await?;
+    let version = review.version;
+    Ok((StatusCode::CREATED, with_etag(review_view(review), version)))
+}
+
+/// The customer's own review of the product; someone else's is not found.
+async fn own_review(
+    txn: &DatabaseTransaction,
+    product_id: Uuid,
+    review_id: Uuid,
+    customer: &CustomerAuth,
+) -> ApiResult<Review> {
+    reviews::get(txn, review_id)
+        .await?
+        .filter(|r| r.product_id == product_id && r.customer_id == customer.customer_id)
+        .ok_or_else(|| ApiError::not_found("review"))
+}
+
+/// Why a conditional write to a review that was read at the expected version changed
+/// nothing: a concurrent writer got there first.
+async fn lost_race(txn: &DatabaseTransaction, review_id: Uuid) -> ApiError {
+    match reviews::get(txn, review_id).await {
+        Ok(Some(latest)) => ApiError::stale_version(latest.version),
+        Ok(None) => ApiError::not_found("review"),
+        Err(e) => e.into(),
+    }
+}
+
+/// Edits the customer's review; omitted fields keep their value, `title: null` removes
+/// the title. Requires the version you read (`If-Match` or `version`).
+#[utoipa::path(patch, path = "/api/v1/products/{id}/reviews/{review_id}", tag = "reviews", security(("bearer" = [])), request_body = ReviewInput,
+    params(("id" = Uuid, Path, description = "Product id"), ("review_id" = Uuid, Path, description = "Review id")),
+    responses((status = 200, body = ReviewView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 404, body = platform::error::Problem), (status = 412, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem), (status = 428, body = platform::error::Problem)))]
+async fn update_review(
+    State(s): State<AppState>,
+    customer: CustomerAuth,
+    Path((id, review_id)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> ApiResult<Response> {
+    let expected = required_version(&headers, input.version)?;
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let current = own_review(&txn, id, review_id, &customer).await?;
+    if expected != current.version {
+        return Err(ApiError::stale_version(current.version));
+    }
+    let text = parse(&input, Some(&current))?;
+    if !reviews::edit(&txn, review_id, expected, &text, now).await? {
+        return Err(lost_race(&txn, review_id).await);
+    }
+    let product = products::get(&txn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let edited = Review {
+        stars: text.stars,
+        title: text.title,
+        body: text.body,
+        updated_at: now,
+        version: expected + 1,
+        ..current.clone()
+    };
+    let change = current.contribution().change_to(edited.contribution());
+    commit_with_rating(&s, txn, &product, change).await?;
+    let version = edited.version;
+    Ok(with_etag(review_view(edited), version))
+}
+
+/// Removes the customer's review. `If-Match` is optional; a stale one is 412.
+#[utoipa::path(delete, path = "/api/v1/products/{id}/reviews/{review_id}", tag = "reviews", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Product id"), ("review_id" = Uuid, Path, description = "Review id")),
+    responses((status = 204, description = "Removed"), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 404, body = platform::error::Problem), (status = 412, body = platform::error::Problem)))]
+async fn delete_review(
+    State(s): State<AppState>,
+    customer: CustomerAuth,
+    Path((id, review_id)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let current = own_review(&txn, id, review_id, &customer).await?;
+    let expected = if_match(&headers)?.unwrap_or(current.version);
+    if expected != current.version {
+        return Err(ApiError::stale_version(current.version));
+    }
+    if !reviews::delete(&txn, review_id, expected).await? {
+        return Err(lost_race(&txn, review_id).await);
+    }
+    let product = products::get(&txn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let change = current.contribution().change_to(Contribution::NONE);
+    commit_with_rating(&s, txn, &product, change).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,123 @@
+//! Following orders' payments: every product of a paid order is recorded as bought by
+//! its customer, so catalog can tell on its own who may review what.
+//!
+//! The records and the inbox claim commit together, and a record that already exists is
+//! left alone, so neither a redelivered event nor the same order announced twice changes
+//! anything.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use contracts::Envelope;
+use contracts::orders::OrderPaid;
+use platform::clock::Clock;
+use platform::events::{Handler, inbox};
+use sea_orm::DatabaseConnection;
+
+use crate::store::purchases;
+
+const CONSUMER: &str = "catalog-purchases";
+
+pub(crate) struct RecordPurchases {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub(crate) fn consumer(
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+) -> platform::events::Consumer {
+    platform::events::Consumer {
+        name: CONSUMER.into(),
+        filter: "orders.>".into(),
+        handler: Arc::new(RecordPurchases { db, clock }),
+    }
+}
+
+#[async_trait]
+impl Handler for RecordPurchases {
+    async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        if !envelope.is::<OrderPaid>() {
+            return Ok(());
+        }
+        let paid: OrderPaid = envelope.decode()?;
+        let txn = platform::db::begin_write(&self.db).await?;
+        if !inbox::claim(&txn, CONSUMER, envelope.id, self.clock.now()).await? {
+            return Ok(());
+        }
+        for line in &paid.lines {
+            purchases::record(
+                &txn,
+                paid.customer_id,
+                line.product_id,
+                paid.order_id,
+                envelope.occurred_at,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use contracts::orders::{PlacedLine, Recipient};
+    use platform::clock::SystemClock;
+    use sea_orm::{ConnectionTrait, Statement};
+    use uuid::Uuid;
+
+    fn line(product_id: Uuid) -> PlacedLine {
+        PlacedLine {
+            product_id,
+            name: "Mug".into(),
+            quantity: 1,
+            unit_price: 1000,
+        }
+    }
+
+    async fn purchase_count(db: &DatabaseConnection) -> i64 {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM purchases",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "n").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_paid_order_is_recorded_once_however_often_it_arrives() {
+        let db = platform::db::connect::<crate::Migrator>("sqlite::memory:", 1)
+            .await
+            .unwrap();
+        let handler = RecordPurchases {
+            db: db.clone(),
+            clock: Arc::new(SystemClock),
+        };
+        let (customer, mug, cup) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let paid = OrderPaid {
+            order_id: Uuid::now_v7(),
+            customer_id: customer,
+            lines: vec![line(mug), line(cup)],
+            total: 2000,
+            currency: "USD".into(),
+            recipient: Recipient::default(),
+        };
+        let envelope = Envelope::wrap(&paid, 1, Utc::now(), None).unwrap();
+        handler.handle(&envelope).await.unwrap();
+        handler.handle(&envelope).await.unwrap();
+        // The same order announced again under a new event id.
+        let again = Envelope::wrap(&paid, 1, Utc::now(), None).unwrap();
+        handler.handle(&again).await.unwrap();
+
+        assert_eq!(purchase_count(&db).await, 2);
+        assert!(purchases::bought(&db, customer, mug).await.unwrap());
+        assert!(purchases::bought(&db, customer, cup).await.unwrap());
+        assert!(!purchases::bought(&db, Uuid::now_v7(), mug).await.unwrap());
+    }
+}
