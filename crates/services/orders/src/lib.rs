@@ -7,15 +7,18 @@
 //! redelivered or late events change nothing.
 //!
 //! Serves the cart, the wishlist, checkout (idempotent, quoting shipping through a typed
-//! client), order history and cancellation. Publishes `orders.order.placed.v1` and
-//! `orders.order.cancelled.v1` (by the customer, or when an order stays unpaid past
-//! `orders.payment_timeout_mins`); follows catalog's reservation answers.
+//! client), order history, cancellation and staff fulfilment. Drives the order through
+//! the checkout saga: publishes placed, awaiting payment, paid, payment failed,
+//! cancelled (by the customer or staff, or when unpaid past
+//! `orders.payment_timeout_mins`), shipped, delivered and refunded; follows catalog's
+//! reservation answers and payments' outcomes.
 
 mod domain;
 mod http;
 mod lifecycle;
 mod migrations;
 mod replication;
+mod saga;
 pub mod shipping_client;
 mod store;
 
@@ -60,10 +63,14 @@ pub async fn start(
             name: "orders-catalog".into(),
             filter: "catalog.>".into(),
             handler: Arc::new(replication::FollowCatalog {
-                db: ctx.db.clone(),
-                clock: ctx.clock.clone(),
+                ctx: ctx.clone(),
                 products_seen: products_seen.clone(),
             }),
+        },
+        Consumer {
+            name: "orders-payments".into(),
+            filter: "payments.>".into(),
+            handler: Arc::new(saga::FollowPayments { ctx: ctx.clone() }),
         },
         Consumer {
             name: "orders-identity".into(),

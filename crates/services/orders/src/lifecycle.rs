@@ -1,15 +1,19 @@
-//! Ending an order early: the customer cancels it, or it expires unpaid. Either way the
-//! change and the event that releases its stock commit together.
+//! Ending an order early: the customer or staff cancel it, or it expires unpaid. Either
+//! way the change and the event that releases its stock (and refunds a paid order)
+//! commit together.
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use contracts::orders::OrderCancelled;
 use platform::events::outbox;
 use platform::service::ServiceContext;
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use crate::domain::order::{AWAITING_PAYMENT, CANCELLABLE, CANCELLED};
+use crate::domain::order::{AWAITING_PAYMENT, CANCELLABLE, CANCELLED, is_paid};
 use crate::store::orders::{self, Order};
+use crate::store::replicas;
 
 /// Cancels `order_id` if its status still allows it; `None` when it does not.
 pub(crate) async fn cancel(
@@ -22,21 +26,37 @@ pub(crate) async fn cancel(
     let Some(order) = orders::get(&txn, order_id).await? else {
         return Ok(None);
     };
-    if !CANCELLABLE.contains(&order.status.as_str())
-        || !orders::advance(&txn, order_id, &order.status, CANCELLED, Some(reason), now).await?
-    {
+    if !cancel_in(&txn, &order, reason, now).await? {
         return Ok(None);
     }
-    let event = OrderCancelled {
-        order_id,
-        customer_id: order.customer_id,
-        reason: reason.to_owned(),
-    };
-    outbox::enqueue(&txn, &event, order.version + 1, now).await?;
     let updated = orders::get(&txn, order_id).await?;
     txn.commit().await?;
     ctx.relay.wake();
     Ok(updated)
+}
+
+/// Cancels `order` inside `txn`, publishing the cancellation; `false` when its status
+/// (as the database holds it now) does not allow it.
+pub(crate) async fn cancel_in(
+    txn: &DatabaseTransaction,
+    order: &Order,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if !CANCELLABLE.contains(&order.status.as_str())
+        || !orders::advance(txn, order.id, &order.status, CANCELLED, Some(reason), now).await?
+    {
+        return Ok(false);
+    }
+    let event = OrderCancelled {
+        order_id: order.id,
+        customer_id: order.customer_id,
+        reason: reason.to_owned(),
+        was_paid: is_paid(&order.status),
+        recipient: Some(replicas::recipient(txn, order.customer_id).await?),
+    };
+    outbox::enqueue(txn, &event, order.version + 1, now).await?;
+    Ok(true)
 }
 
 /// Cancels orders left unpaid past `orders.payment_timeout_mins`, every

@@ -9,15 +9,14 @@ use contracts::identity::{
 };
 use contracts::{Envelope, Event};
 use platform::events::Handler;
+use platform::service::ServiceContext;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use crate::domain::order::{AWAITING_PAYMENT, PENDING, REJECTED};
-use crate::store::{orders, replicas};
+use crate::store::replicas;
 
 pub(crate) struct FollowCatalog {
-    pub db: DatabaseConnection,
-    pub clock: Arc<dyn platform::clock::Clock>,
+    pub ctx: ServiceContext,
     pub products_seen: Arc<Notify>,
 }
 
@@ -25,38 +24,14 @@ pub(crate) struct FollowCatalog {
 impl Handler for FollowCatalog {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
         if let Some(product) = contracts::catalog::product_snapshot(envelope)? {
-            replicas::record_product(&self.db, &product).await?;
+            replicas::record_product(&self.ctx.db, &product).await?;
             self.products_seen.notify_waiters();
         } else if envelope.is::<StockChanged>() {
-            replicas::record_stock(&self.db, &envelope.decode()?).await?;
+            replicas::record_stock(&self.ctx.db, &envelope.decode()?).await?;
         } else if envelope.is::<StockReserved>() {
-            let e: StockReserved = envelope.decode()?;
-            // The state condition makes a redelivery change nothing.
-            let txn = platform::db::begin_write(&self.db).await?;
-            orders::advance(
-                &txn,
-                e.order_id,
-                PENDING,
-                AWAITING_PAYMENT,
-                None,
-                self.clock.now(),
-            )
-            .await?;
-            txn.commit().await?;
+            crate::saga::stock_reserved(&self.ctx, envelope.decode()?).await?;
         } else if envelope.is::<StockRejected>() {
-            let e: StockRejected = envelope.decode()?;
-            let txn = platform::db::begin_write(&self.db).await?;
-            let note = "not enough stock for every line";
-            orders::advance(
-                &txn,
-                e.order_id,
-                PENDING,
-                REJECTED,
-                Some(note),
-                self.clock.now(),
-            )
-            .await?;
-            txn.commit().await?;
+            crate::saga::stock_rejected(&self.ctx, envelope.decode()?).await?;
         }
         Ok(())
     }

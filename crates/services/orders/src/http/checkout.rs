@@ -17,6 +17,7 @@ use contracts::shipping::{QuoteItem, QuoteRequest};
 use platform::auth::CustomerAuth;
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
+use platform::http::idempotency::{body_fingerprint, idempotency_key, key_reused, replayed};
 use platform::http::parse_json;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -67,36 +68,6 @@ where
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or_default();
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::bad_request(
-            "idempotency_key_required",
-            "send an Idempotency-Key header (1 to 255 visible characters), the same on every retry of this checkout",
-        ));
-    }
-    Ok(key.to_owned())
-}
-
-fn replayed(status: i32, body: String) -> Response {
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
-    let mut res = (status, body).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    res.headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    res
-}
-
 /// The stored answer for this key, or a refusal when the key came with another body.
 async fn earlier_answer<C: sea_orm::ConnectionTrait>(
     db: &C,
@@ -106,10 +77,7 @@ async fn earlier_answer<C: sea_orm::ConnectionTrait>(
 ) -> ApiResult<Option<Response>> {
     match orders::replay(db, customer_id, key).await? {
         Some(r) if r.request_hash == hash => Ok(Some(replayed(r.status, r.response))),
-        Some(_) => Err(ApiError::unprocessable(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different checkout; use a new key",
-        )),
+        Some(_) => Err(key_reused("checkout")),
         None => Ok(None),
     }
 }
@@ -126,14 +94,9 @@ async fn checkout(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency_key(&headers)?;
+    let key = idempotency_key(&headers, "checkout")?;
     let input: CheckoutInput = parse_json(&body)?;
-    // Hash the body as JSON, not as bytes: key order and spacing do not make it new.
-    let canonical = serde_json::to_vec(
-        &serde_json::from_slice::<serde_json::Value>(&body).map_err(ApiError::internal)?,
-    )
-    .map_err(ApiError::internal)?;
-    let hash = platform::crypto::sha256_hex(&canonical);
+    let hash = body_fingerprint(&body)?;
     if let Some(answer) = earlier_answer(&s.ctx.db, me.customer_id, &key, &hash).await? {
         return Ok(answer);
     }
@@ -274,6 +237,10 @@ async fn place(
         placed_at: now,
         updated_at: now,
         version: 1,
+        payment_id: None,
+        payment_status: None,
+        payment_checkout_url: None,
+        refunded: 0,
     };
     let order_lines: Vec<Line> = cart
         .lines
@@ -322,6 +289,7 @@ async fn place(
             .iter()
             .map(|l| PlacedLine {
                 product_id: l.product_id,
+                name: l.name.clone(),
                 quantity: l.quantity,
                 unit_price: l.unit_price,
             })
@@ -330,6 +298,7 @@ async fn place(
         shipping: order.shipping,
         total: order.total,
         currency,
+        recipient: Some(replicas::recipient(&txn, me.customer_id).await?),
     };
     outbox::enqueue(&txn, &placed, order.version, now).await?;
     let answer = view(&txn, order.clone()).await?;

@@ -1,7 +1,8 @@
-//! Orders' HTTP surface: the cart, the wishlist, checkout and orders.
+//! Orders' HTTP surface: the cart, the wishlist, checkout, orders and fulfilment.
 
 mod cart;
 mod checkout;
+mod fulfilment;
 mod orders;
 mod wishlist;
 
@@ -19,6 +20,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
     OpenApiRouter::new()
         .merge(cart::router())
         .merge(checkout::router())
+        .merge(fulfilment::router())
         .merge(orders::router())
         .merge(wishlist::router())
         .with_state(state)

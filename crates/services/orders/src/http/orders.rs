@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::domain::order;
 use crate::store::orders::{self, Order};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -41,7 +42,18 @@ pub struct Totals {
     pub subtotal: i64,
     pub shipping: i64,
     pub total: i64,
+    /// Given back so far.
+    pub refunded: i64,
     pub currency: String,
+}
+
+/// The order's payment, as payments last told.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentSummary {
+    pub id: Uuid,
+    pub status: String,
+    /// Where the customer pays.
+    pub checkout_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,6 +82,9 @@ pub struct OrderView {
     pub shipping_address: serde_json::Value,
     pub shipping: Shipment,
     pub timeline: Vec<TimelineStep>,
+    /// Present once payment is requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentSummary>,
     pub placed_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -96,6 +111,7 @@ pub(crate) async fn view<C: sea_orm::ConnectionTrait>(db: &C, o: Order) -> ApiRe
             subtotal: o.subtotal,
             shipping: o.shipping,
             total: o.total,
+            refunded: o.refunded,
             currency: o.currency,
         },
         shipping_address: o.shipping_address,
@@ -112,6 +128,11 @@ pub(crate) async fn view<C: sea_orm::ConnectionTrait>(db: &C, o: Order) -> ApiRe
                 note: t.note,
             })
             .collect(),
+        payment: o.payment_id.map(|id| PaymentSummary {
+            id,
+            status: o.payment_status.unwrap_or_default(),
+            checkout_url: o.payment_checkout_url,
+        }),
         placed_at: o.placed_at,
         version: o.version,
     })
@@ -152,20 +173,6 @@ async fn page_of<C: sea_orm::ConnectionTrait>(
     Ok(Page { items, next_cursor })
 }
 
-/// The statuses an order can be in.
-const STATUSES: [&str; 10] = [
-    "pending",
-    "awaiting_payment",
-    "paid",
-    "processing",
-    "shipped",
-    "delivered",
-    "rejected",
-    "cancelled",
-    "payment_failed",
-    "refunded",
-];
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -194,7 +201,7 @@ async fn list_all_orders(
     let mut f = Fields::new();
     if let Some(status) = &q.status {
         f.check(
-            STATUSES.contains(&status.as_str()),
+            order::ALL.contains(&status.as_str()),
             "status",
             "must be one of pending, awaiting_payment, paid, processing, shipped, delivered, rejected, cancelled, payment_failed, refunded",
         );
@@ -243,7 +250,8 @@ async fn get_order(
     Ok(with_etag(view(&s.ctx.db, order).await?, version))
 }
 
-/// Cancels one of your orders before it is paid; its stock goes back on sale.
+/// Cancels one of your orders before it ships; its stock goes back on sale and a paid
+/// order is refunded in full.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses((status = 200, body = OrderView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),

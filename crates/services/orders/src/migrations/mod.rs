@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_replicas_and_carts;
 mod m0002_orders;
+mod m0003_payments;
 
 pub struct Migrator;
 
@@ -14,6 +15,8 @@ impl MigratorTrait for Migrator {
             Box::new(platform::events::migration::CreateOutboxAndInbox),
             Box::new(m0001_replicas_and_carts::Migration),
             Box::new(m0002_orders::Migration),
+            Box::new(platform::audit::CreateAuditLog),
+            Box::new(m0003_payments::Migration),
         ]
     }
 }

@@ -113,7 +113,7 @@ pub async fn wishlist<C: ConnectionTrait>(
 ) -> Result<Vec<WishlistItem>, DbErr> {
     WishlistItem::find_by_statement(Statement::from_sql_and_values(
         db.get_database_backend(),
-        "SELECT product_id, added_at FROM wishlist_items WHERE customer_id = $1 ORDER BY added_at DESC, product_id",
+        "SELECT product_id, added_at FROM wishlist_items WHERE customer_id = $1 ORDER BY added_at DESC, product_id DESC",
         [customer_id.into()],
     ))
     .all(db)

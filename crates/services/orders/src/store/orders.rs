@@ -20,6 +20,11 @@ pub struct Order {
     pub placed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    pub payment_id: Option<Uuid>,
+    pub payment_status: Option<String>,
+    pub payment_checkout_url: Option<String>,
+    /// Minor units given back so far.
+    pub refunded: i64,
 }
 
 #[derive(Clone, Debug, FromQueryResult)]
@@ -38,14 +43,18 @@ pub struct Step {
     pub at: DateTime<Utc>,
 }
 
-const ORDER_COLUMNS: &str = "id, customer_id, status, currency, subtotal, shipping, total, shipping_service, \
+/// The columns a new order is written with; the payment columns follow from events.
+const INSERT_COLUMNS: &str = "id, customer_id, status, currency, subtotal, shipping, total, shipping_service, \
      shipping_carrier, shipping_address, tracking_number, placed_at, updated_at, version";
+const ORDER_COLUMNS: &str = "id, customer_id, status, currency, subtotal, shipping, total, shipping_service, \
+     shipping_carrier, shipping_address, tracking_number, placed_at, updated_at, version, \
+     payment_id, payment_status, payment_checkout_url, refunded";
 
 pub async fn insert<C: ConnectionTrait>(db: &C, o: &Order, lines: &[Line]) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
         format!(
-            "INSERT INTO orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            "INSERT INTO orders ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ),
         [
             o.id.into(),
@@ -129,6 +138,63 @@ pub async fn advance<C: ConnectionTrait>(
     }
     add_step(db, id, to, note, now).await?;
     Ok(true)
+}
+
+/// Sets the tracking number of a shipped order.
+pub async fn set_tracking<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    tracking: &str,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE orders SET tracking_number = $1 WHERE id = $2",
+        [tracking.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Records what payments last said of the order's payment, unless a newer word is held.
+/// The checkout URL, once known, is kept whatever the order of events.
+pub async fn record_payment<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    payment_id: Uuid,
+    status: &str,
+    checkout_url: Option<&str>,
+    version: i64,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE orders SET payment_id = $1, payment_checkout_url = COALESCE($2, payment_checkout_url), \
+         payment_status = CASE WHEN payment_version < $3 THEN $4 ELSE payment_status END, \
+         payment_version = CASE WHEN payment_version < $3 THEN $3 ELSE payment_version END WHERE id = $5",
+        [
+            payment_id.into(),
+            checkout_url.map(str::to_owned).into(),
+            version.into(),
+            status.into(),
+            id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Raises the amount refunded to `total` (refund events carry the running total).
+pub async fn record_refunded<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    total: i64,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE orders SET refunded = CASE WHEN refunded < $1 THEN $1 ELSE refunded END WHERE id = $2",
+        [total.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Order>, DbErr> {

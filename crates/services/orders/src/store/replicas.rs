@@ -3,6 +3,7 @@
 //! may arrive late or twice.
 
 use contracts::catalog::{ProductSnapshot, StockChanged};
+use contracts::orders::Recipient;
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
 use uuid::Uuid;
 
@@ -166,4 +167,22 @@ pub async fn address<C: ConnectionTrait>(
         ))
         .await?;
     row.map(|r| r.try_get("", "address")).transpose()
+}
+
+/// Where a customer's order mails go, as identity last described them.
+pub async fn recipient<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Recipient, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT email, name FROM customers WHERE id = $1",
+            [id.into()],
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => Recipient {
+            email: r.try_get("", "email")?,
+            name: r.try_get("", "name")?,
+        },
+        None => Recipient::default(),
+    })
 }

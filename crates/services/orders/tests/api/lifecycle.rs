@@ -27,7 +27,7 @@ async fn reserved_order(app: &TestApp) -> (String, String, String) {
 
 /// Catalog's stock once it shows `reserved`.
 async fn reserved_becomes(app: &TestApp, staff: &str, product: &str, reserved: i64) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
     loop {
         let s = stock(app, staff, product).await;
         if s["reserved"] == reserved {
@@ -91,7 +91,7 @@ pub async fn an_unpaid_order_expires_and_releases_its_stock(backend: Backend) {
     // Tokens from before the jump have expired; staff may read any order.
     let inventory = app.staff_token("inventory").await;
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
     let order = loop {
         let o = app
             .get(&format!("/api/v1/orders/{id}"), Some(&inventory))

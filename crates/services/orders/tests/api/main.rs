@@ -10,24 +10,12 @@ mod wishlist;
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use testkit::TestApp;
 
 pub const CART: &str = "/api/v1/cart";
 
-/// A product made by `inventory`, returning its id.
-pub async fn product(app: &TestApp, inventory: &str, price: i64, stock: i64) -> String {
-    let res = app
-        .post(
-            "/api/v1/products",
-            Some(inventory),
-            json!({"name": testkit::unique("Mug"), "description": "For tea.", "price": price, "currency": "USD",
-                   "weight_grams": 300, "length_mm": 100, "width_mm": 100, "height_mm": 100, "stock": stock}),
-        )
-        .await;
-    res.assert_status(201);
-    res.body["id"].as_str().expect("id").to_owned()
-}
+pub use testkit::shop::product;
 
 pub fn item(product_id: &str) -> String {
     format!("{CART}/items/{product_id}")
@@ -41,7 +29,7 @@ pub async fn cart_when(
     what: &str,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
     loop {
         let res = app.get(CART, Some(token)).await;
         res.assert_status(200);
