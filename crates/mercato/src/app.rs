@@ -19,7 +19,7 @@ use platform::ratelimit::{RateLimiter, RedisStore};
 use platform::service::{ServiceContext, ServiceParts, Topology};
 use platform::tasks::Tasks;
 use sea_orm::DatabaseConnection;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -37,16 +37,18 @@ pub enum ServiceName {
     Catalog,
     Media,
     Shipping,
+    Payments,
     Orders,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 6] = [
+    pub const ALL: [ServiceName; 7] = [
         ServiceName::Identity,
         ServiceName::Notifications,
         ServiceName::Catalog,
         ServiceName::Media,
         ServiceName::Shipping,
+        ServiceName::Payments,
         ServiceName::Orders,
     ];
 
@@ -57,6 +59,7 @@ impl ServiceName {
             Self::Catalog => catalog::NAME,
             Self::Media => media::NAME,
             Self::Shipping => shipping::NAME,
+            Self::Payments => payments::NAME,
             Self::Orders => orders::NAME,
         }
     }
@@ -69,7 +72,7 @@ impl FromStr for ServiceName {
             .into_iter()
             .find(|n| n.as_str() == s.trim())
             .with_context(|| {
-                format!("unknown service {s:?}; known: identity, notifications, catalog, media, shipping, orders")
+                format!("unknown service {s:?}; known: identity, notifications, catalog, media, shipping, payments, orders")
             })
     }
 }
@@ -159,6 +162,7 @@ pub async fn connect_database(
         ServiceName::Catalog => platform::db::connect::<catalog::Migrator>(&url, max).await,
         ServiceName::Media => platform::db::connect::<media::Migrator>(&url, max).await,
         ServiceName::Shipping => platform::db::connect::<shipping::Migrator>(&url, max).await,
+        ServiceName::Payments => platform::db::connect::<payments::Migrator>(&url, max).await,
         ServiceName::Orders => platform::db::connect::<orders::Migrator>(&url, max).await,
     }
 }
@@ -175,6 +179,36 @@ pub fn signing_key(settings: &Settings, topology: Topology) -> anyhow::Result<Si
         ),
         Topology::Distributed => bail!(
             "the identity service needs auth.signing_key (MERCATO_AUTH__SIGNING_KEY, an Ed25519 PKCS#8 PEM) in the distributed topology"
+        ),
+    }
+}
+
+/// A URL this process can reach itself at: the bound address, with a wildcard host
+/// replaced by loopback.
+fn self_url(addr: std::net::SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+}
+
+/// The key payment webhooks are signed with: from configuration, or generated into the
+/// data directory on first start of a single-process shop.
+pub fn webhook_secret(settings: &Settings, topology: Topology) -> anyhow::Result<SecretString> {
+    if let Some(secret) = &settings.payments.webhook_secret {
+        return Ok(secret.clone());
+    }
+    match topology {
+        Topology::SingleProcess => platform::crypto::load_or_generate_secret(
+            &settings
+                .data_dir
+                .join("keys")
+                .join("payments-webhook-secret"),
+        ),
+        Topology::Distributed => bail!(
+            "the payments service needs payments.webhook_secret (MERCATO_PAYMENTS__WEBHOOK_SECRET) in the distributed topology"
         ),
     }
 }
@@ -282,6 +316,10 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         ),
     };
 
+    // Bound before the services start, so they know where this process listens (the
+    // sandbox payment provider calls back here); requests wait until it serves.
+    let server = Server::bind(settings.http.listen).await?;
+    let self_url = self_url(server.local_addr());
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
     let mut databases = Vec::new();
     for service in &opts.services {
@@ -312,6 +350,10 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
             ServiceName::Catalog => catalog::start(ctx).await?,
             ServiceName::Media => media::start(ctx).await?,
             ServiceName::Shipping => shipping::start(ctx).await?,
+            ServiceName::Payments => {
+                let secret = webhook_secret(&settings, opts.topology)?;
+                payments::start(ctx, secret, &self_url).await?
+            }
             ServiceName::Orders => {
                 let shipping = shipping_client(&settings, &opts.services, &databases).await?;
                 orders::start(ctx, shipping).await?
@@ -325,7 +367,6 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
     }
     let (router, openapi) = api.split_for_parts();
     let router = platform::http::kernel(router, openapi, readiness, &settings.http);
-    let server = Server::bind(settings.http.listen).await?;
     Ok(App {
         server,
         router,

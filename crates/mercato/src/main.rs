@@ -152,6 +152,13 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   services.shipping_url           unset = in-process; the shipping service's URL when it runs elsewhere
   orders.payment_timeout_mins     30 (unpaid orders are then cancelled, stock released)
   orders.expiry_sweep_secs        30
+  payments.provider               sandbox | midtrans (the result arrives by signed webhook)
+  payments.webhook_secret         HMAC-SHA256 key; generated into DATA_DIR/keys, required when distributed
+  payments.webhook_tolerance_secs 300 (older or future-dated webhooks are refused)
+  payments.sandbox_webhook_url    unset = this process's /api/v1/payments/webhooks/sandbox
+  payments.midtrans_server_key    unset = Midtrans not offered
+  payments.midtrans_snap_url      https://app.sandbox.midtrans.com
+  payments.midtrans_api_url       https://api.sandbox.midtrans.com
   log.filter                      info,sqlx=warn,sea_orm=warn (RUST_LOG wins)
   log.format                      auto | json | pretty";
 

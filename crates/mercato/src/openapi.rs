@@ -13,9 +13,11 @@ use utoipa::{Modify, OpenApi};
         (name = "identity", description = "Customer accounts, sessions and addresses"),
         (name = "staff", description = "Staff accounts, sessions and the audit trail"),
         (name = "catalog", description = "Categories, products, stock and search"),
+        (name = "reviews", description = "Product reviews by verified buyers, and their moderation"),
         (name = "media", description = "Product images, banners and the image files"),
         (name = "shipping", description = "Shipping zones, rates and quotes"),
         (name = "orders", description = "Cart, wishlist, checkout and orders"),
+        (name = "payments", description = "Payments, provider webhooks and refunds"),
         (name = "development", description = "Aids available only in development setups"),
     )
 )]

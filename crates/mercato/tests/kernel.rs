@@ -18,6 +18,7 @@ async fn healthz_and_readyz_answer_with_every_dependency_up(backend: Backend) {
         "media.database",
         "media.storage",
         "shipping.database",
+        "payments.database",
         "orders.database",
     ] {
         assert_eq!(checks[name], "ok", "{name} in {checks:?}");
@@ -89,6 +90,9 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/products/{id}",
         "/api/v1/products/{id}/stock",
         "/api/v1/catalog/audit-log",
+        "/api/v1/products/{id}/reviews",
+        "/api/v1/products/{id}/reviews/{review_id}",
+        "/api/v1/admin/reviews/{review_id}",
         "/api/v1/products/{id}/images",
         "/api/v1/products/{id}/images/{image_id}",
         "/api/v1/products/{id}/images/order",
@@ -111,6 +115,12 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/orders/{id}",
         "/api/v1/orders/{id}/cancel",
         "/api/v1/admin/orders",
+        "/api/v1/admin/orders/{id}/status",
+        "/api/v1/payments/{id}",
+        "/api/v1/payments/{id}/sandbox/pay",
+        "/api/v1/payments/webhooks/{provider}",
+        "/api/v1/admin/payments",
+        "/api/v1/admin/payments/{id}/refund",
     ] {
         assert!(
             paths.contains_key(path),

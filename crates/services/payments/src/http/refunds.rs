@@ -1,0 +1,172 @@
+//! Finance's side: `GET /admin/payments` lists payments, `POST /admin/payments/{id}/refund`
+//! gives money back, in full or in part.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use platform::audit;
+use platform::auth::{Finance, Staff};
+use platform::error::{ApiError, ApiResult};
+use platform::http::{ApiJson, ApiQuery, ClientIp};
+use platform::page::{Page, PageParams, encode_cursor};
+use platform::validate::Fields;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::IntoParams;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::payments::{PaymentView, RefundView, view};
+use crate::AppState;
+use crate::domain::{self, refundable};
+use crate::refunds;
+use crate::store;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_payments))
+        .routes(routes!(refund_payment))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentQuery {
+    /// Only payments in this status.
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// Every payment, newest first, optionally by status (e.g. `succeeded` to reconcile,
+/// `failed` to follow up).
+#[utoipa::path(get, path = "/api/v1/admin/payments", tag = "payments", security(("bearer" = [])), params(PaymentQuery),
+    responses((status = 200, body = Page<PaymentView>), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem)))]
+async fn list_payments(
+    State(s): State<AppState>,
+    _finance: Staff<Finance>,
+    ApiQuery(q): ApiQuery<PaymentQuery>,
+) -> ApiResult<Json<Page<PaymentView>>> {
+    if let Some(status) = &q.status
+        && !domain::ALL.contains(&status.as_str())
+    {
+        return Err(ApiError::field(
+            "status",
+            format!("must be one of {}", domain::ALL.join(", ")),
+        ));
+    }
+    let page = PageParams {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let limit = page.limit()?;
+    let after: Option<(DateTime<Utc>, Uuid)> = page.position()?;
+    let mut rows = store::search(&s.ctx.db, q.status.as_deref(), after, limit + 1).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = rows
+        .last()
+        .filter(|_| more)
+        .map(|p| encode_cursor(&(p.created_at, p.id)));
+    let mut items = Vec::with_capacity(rows.len());
+    for p in rows {
+        items.push(view(&s.ctx.db, p).await?);
+    }
+    Ok(Json(Page { items, next_cursor }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundInput {
+    /// Minor units; everything still refundable when left out.
+    pub amount: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Refunds a payment in full or in part. The provider confirms by webhook; until then
+/// the refund is `pending` and its amount cannot be refunded again.
+#[utoipa::path(post, path = "/api/v1/admin/payments/{id}/refund", tag = "payments", security(("bearer" = [])),
+    request_body = RefundInput, params(("id" = Uuid, Path, description = "Payment id")),
+    responses((status = 202, body = RefundView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+async fn refund_payment(
+    State(s): State<AppState>,
+    finance: Staff<Finance>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<RefundInput>,
+) -> ApiResult<Response> {
+    let mut f = Fields::new();
+    if let Some(amount) = input.amount {
+        f.check(
+            amount > 0,
+            "amount",
+            "must be a positive amount in minor units",
+        );
+    }
+    let reason = match &input.reason {
+        Some(r) => f.text("reason", r, 1, 200),
+        None => Some("refunded by staff".to_owned()),
+    };
+    f.finish()?;
+    let reason = reason.unwrap_or_default();
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let payment = store::get_for_update(&txn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    if !refundable(&payment.status) {
+        return Err(ApiError::conflict(
+            "not_refundable",
+            format!("a payment that is {} cannot be refunded", payment.status),
+        ));
+    }
+    let remaining = payment.refundable_amount();
+    if remaining == 0 {
+        return Err(ApiError::conflict(
+            "nothing_to_refund",
+            "everything taken is refunded or on its way back",
+        ));
+    }
+    let amount = input.amount.unwrap_or(remaining);
+    if amount > remaining {
+        return Err(ApiError::field(
+            "amount",
+            format!("at most {remaining} can still be refunded"),
+        ));
+    }
+    let refund = refunds::open(
+        &txn,
+        &payment,
+        amount,
+        &reason,
+        &finance.staff_id.to_string(),
+        now,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::conflict(
+            "nothing_to_refund",
+            "another refund took that amount meanwhile",
+        )
+    })?;
+    audit::record(
+        &txn,
+        &finance,
+        "payment.refund_requested",
+        "payment",
+        id,
+        json!({"refund_id": refund.id, "amount": amount, "reason": reason}),
+        ip,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    s.refunds_due.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(RefundView::from(refund))).into_response())
+}

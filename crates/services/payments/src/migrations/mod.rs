@@ -1,0 +1,18 @@
+//! The payments database.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_payments;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(platform::events::migration::CreateOutboxAndInbox),
+            Box::new(platform::audit::CreateAuditLog),
+            Box::new(m0001_payments::Migration),
+        ]
+    }
+}

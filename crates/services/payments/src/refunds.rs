@@ -1,0 +1,69 @@
+//! Refunds: set the amount aside on the payment and record the refund in one
+//! transaction, then ask the provider from a sweep — so a crash between the two only
+//! delays the request, and the refund id keeps a repeated request from paying twice.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::store::{self, Payment, Refund};
+
+/// Opens a refund of `amount` if that much is still refundable; `None` otherwise.
+pub(crate) async fn open<C: ConnectionTrait>(
+    txn: &C,
+    payment: &Payment,
+    amount: i64,
+    reason: &str,
+    requested_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Refund>, DbErr> {
+    if !store::reserve_refund(txn, payment.id, amount, now).await? {
+        return Ok(None);
+    }
+    let refund = Refund {
+        id: Uuid::now_v7(),
+        payment_id: payment.id,
+        amount,
+        status: "pending".into(),
+        reason: reason.to_owned(),
+        requested_by: requested_by.to_owned(),
+        sent: false,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_refund(txn, &refund).await?;
+    Ok(Some(refund))
+}
+
+/// Asks providers for the refunds not yet sent, whenever one is opened and every few
+/// seconds (to retry a provider that failed).
+pub(crate) async fn send_unsent(s: AppState) -> anyhow::Result<()> {
+    loop {
+        if let Err(e) = send_due(&s).await {
+            tracing::warn!(error = %e, "sending refunds failed");
+        }
+        tokio::select! {
+            () = s.refunds_due.notified() => {}
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
+}
+
+async fn send_due(s: &AppState) -> anyhow::Result<()> {
+    for refund in store::unsent_refunds(&s.ctx.db).await? {
+        let Some(payment) = store::get(&s.ctx.db, refund.payment_id).await? else {
+            continue;
+        };
+        let Some(provider) = s.providers.get(&payment.provider) else {
+            tracing::error!(provider = %payment.provider, "a refund for a provider this shop no longer has");
+            continue;
+        };
+        provider.refund(&payment, &refund).await?;
+        store::mark_sent(&s.ctx.db, refund.id, s.ctx.clock.now()).await?;
+        tracing::info!(refund_id = %refund.id, amount = refund.amount, "refund requested");
+    }
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Applying what a verified webhook says. The event id is recorded first, in the same
+//! transaction as everything it changes: a duplicate or replay finds it and changes
+//! nothing, and a crash leaves either all of it or none.
+
+use contracts::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
+use platform::events::outbox;
+use sea_orm::DatabaseTransaction;
+
+use crate::AppState;
+use crate::domain::{FAILED, Outcome, SUCCEEDED, next_status};
+use crate::provider::{Notice, Notification};
+use crate::refunds;
+use crate::store::{self, Payment};
+
+/// What became of a webhook.
+#[derive(Debug, PartialEq)]
+pub enum Delivery {
+    /// Its event id was seen before.
+    Duplicate,
+    Applied,
+    /// Recorded, but it changes nothing (stale, out of order, unknown payment).
+    Ignored(String),
+}
+
+pub(crate) async fn apply(
+    s: &AppState,
+    provider: &str,
+    n: Notification,
+) -> anyhow::Result<Delivery> {
+    let now = s.ctx.clock.now();
+    let payment_id = match &n.notice {
+        Notice::Payment { payment_id, .. } | Notice::Refund { payment_id, .. } => *payment_id,
+    };
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    if !store::first_delivery(&txn, provider, &n.event_id, Some(payment_id), &n.kind, now).await? {
+        return Ok(Delivery::Duplicate);
+    }
+    let result = match store::get_for_update(&txn, payment_id).await? {
+        None => Delivery::Ignored("no such payment".into()),
+        Some(p) if p.provider != provider => {
+            Delivery::Ignored("the payment belongs to another provider".into())
+        }
+        Some(payment) => match n.notice {
+            Notice::Payment {
+                outcome, amount, ..
+            } => on_payment(s, &txn, payment, outcome, amount).await?,
+            Notice::Refund {
+                refund_id,
+                succeeded,
+                ..
+            } => {
+                if succeeded {
+                    on_refund(&txn, refund_id, now).await?
+                } else if store::fail_refund(&txn, refund_id, now).await? {
+                    tracing::warn!(%refund_id, "the provider refused a refund");
+                    Delivery::Applied
+                } else {
+                    Delivery::Ignored("the refund was already settled".into())
+                }
+            }
+        },
+    };
+    let outcome = match &result {
+        Delivery::Ignored(why) => format!("ignored: {why}"),
+        _ => "applied".into(),
+    };
+    store::note_outcome(&txn, provider, &n.event_id, &outcome).await?;
+    txn.commit().await?;
+    s.ctx.relay.wake();
+    s.refunds_due.notify_one();
+    Ok(result)
+}
+
+async fn on_payment(
+    s: &AppState,
+    txn: &DatabaseTransaction,
+    payment: Payment,
+    mut outcome: Outcome,
+    amount: Option<(i64, String)>,
+) -> anyhow::Result<Delivery> {
+    let now = s.ctx.clock.now();
+    if outcome == Outcome::Succeeded
+        && let Some((taken, currency)) = &amount
+        && (*taken != payment.amount || *currency != payment.currency)
+    {
+        // Never call an order paid for money other than its total.
+        tracing::error!(payment_id = %payment.id, taken, %currency, expected = payment.amount,
+            "the provider took another amount than the order's total");
+        outcome = Outcome::Failed("amount_mismatch".into());
+    }
+    let Some(to) = next_status(&payment.status, &outcome) else {
+        return Ok(Delivery::Ignored(format!(
+            "a {outcome:?} event for a payment that is {}",
+            payment.status
+        )));
+    };
+    let reason = match &outcome {
+        Outcome::Failed(reason) => Some(reason.as_str()),
+        _ => None,
+    };
+    if !store::advance(txn, payment.id, &payment.status, to, reason, now).await? {
+        return Ok(Delivery::Ignored("the payment changed meanwhile".into()));
+    }
+    let version = payment.version + 1;
+    if to == SUCCEEDED {
+        let event = PaymentSucceeded {
+            payment_id: payment.id,
+            order_id: payment.order_id,
+            amount: payment.amount,
+            currency: payment.currency.clone(),
+            version,
+        };
+        outbox::enqueue(txn, &event, version, now).await?;
+        if payment.order_cancelled {
+            // The order ended before the money arrived: give it all back.
+            let mut paid = payment.clone();
+            paid.status = SUCCEEDED.into();
+            paid.captured = payment.amount;
+            refunds::open(
+                txn,
+                &paid,
+                paid.amount,
+                "order ended before payment arrived",
+                "system",
+                now,
+            )
+            .await?;
+        }
+    } else if to == FAILED {
+        let event = PaymentFailed {
+            payment_id: payment.id,
+            order_id: payment.order_id,
+            reason: reason.unwrap_or("failed").to_owned(),
+            version,
+        };
+        outbox::enqueue(txn, &event, version, now).await?;
+    }
+    Ok(Delivery::Applied)
+}
+
+async fn on_refund(
+    txn: &DatabaseTransaction,
+    refund_id: uuid::Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Delivery> {
+    let Some(refund) = store::complete_refund(txn, refund_id, now).await? else {
+        return Ok(Delivery::Ignored("the refund was already settled".into()));
+    };
+    let payment = store::get(txn, refund.payment_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("refunded payment {} vanished", refund.payment_id))?;
+    let event = PaymentRefunded {
+        payment_id: payment.id,
+        order_id: payment.order_id,
+        refund_id,
+        amount: refund.amount,
+        refunded_total: payment.refunded,
+        currency: payment.currency.clone(),
+        status: payment.status.clone(),
+        version: payment.version,
+    };
+    outbox::enqueue(txn, &event, payment.version, now).await?;
+    Ok(Delivery::Applied)
+}
