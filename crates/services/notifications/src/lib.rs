@@ -1,7 +1,8 @@
 //! Notifications: every mail the shop sends.
 //!
 //! Owns outgoing mail with its delivery attempts, the templates, and the dev mailbox.
-//! Consumes identity events (and, as they arrive, order and payment events), renders
+//! Consumes identity events (account mails) and order events (a mail to the customer at
+//! each step of an order: placed, paid, shipped, delivered, cancelled, refunded), renders
 //! each mail from a text and an HTML template, queues it in its own database in the
 //! same transaction that records the event as handled, and a sender delivers the queue
 //! with retries. Publishes nothing.
@@ -57,24 +58,27 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     );
 
     let wake_sender = Arc::new(Notify::new());
-    let handler = events::MailOnEvents {
+    let handler = Arc::new(events::MailOnEvents {
         db: ctx.db.clone(),
         clock: ctx.clock.clone(),
         links: render::Links {
             public_url: ctx.settings.http.public_url.clone(),
         },
         wake_sender: wake_sender.clone(),
-    };
-    ctx.bus
-        .subscribe(
-            Consumer {
-                name: "notifications-identity".into(),
-                filter: "identity.>".into(),
-                handler: Arc::new(handler),
-            },
-            &ctx.tasks,
-        )
-        .await?;
+    });
+    // One durable consumer per source, because a NATS 2.9 consumer takes one filter;
+    // both share the handler, whose inbox records every event id whichever the source.
+    for (name, filter) in [
+        ("notifications-identity", "identity.>"),
+        ("notifications-orders", "orders.>"),
+    ] {
+        let consumer = Consumer {
+            name: name.into(),
+            filter: filter.into(),
+            handler: handler.clone(),
+        };
+        ctx.bus.subscribe(consumer, &ctx.tasks).await?;
+    }
     let sender = sender::Sender {
         db: ctx.db.clone(),
         clock: ctx.clock.clone(),

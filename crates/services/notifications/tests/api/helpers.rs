@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use secrecy::SecretString;
+use serde_json::json;
 use testkit::smtp::{ReceivedMail, SmtpSink};
 use testkit::{Backend, TestApp};
 use uuid::Uuid;
@@ -18,7 +19,7 @@ pub const SENDER: &str = "no-reply@mercato.local";
 /// Sending attempts the apps here make before giving a mail up.
 pub const MAX_ATTEMPTS: usize = 4;
 /// Long enough for the event relay, the sender and a retry or two.
-pub const PATIENCE: Duration = Duration::from_secs(15);
+pub const PATIENCE: Duration = Duration::from_secs(45);
 
 /// An address no other test uses: `<prefix>-<random>@example.test`.
 pub fn unique_email(prefix: &str) -> String {
@@ -63,6 +64,32 @@ pub async fn wait_for_subject(sink: &SmtpSink, to: &str, subject: &str) -> Mime 
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The `token=` value of the first link in `text`.
+pub fn link_token(text: &str) -> String {
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..]
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Registers `email` as `name`, verifies it with the link the mail over SMTP brought and
+/// signs in: the access token of a customer ready to shop.
+pub async fn signed_in_customer(app: &TestApp, sink: &SmtpSink, email: &str, name: &str) -> String {
+    app.register(email, PASSWORD, name).await.assert_status(201);
+    let mail = wait_for_subject(sink, email, "verification code").await;
+    let token = link_token(&mail.part("text/plain").text());
+    app.post("/api/v1/auth/verify-email", None, json!({"token": token}))
+        .await
+        .assert_status(204);
+    let pair = app.login(email, PASSWORD).await;
+    pair["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 /// A MIME entity: a whole message or one part of a multipart body.

@@ -8,8 +8,8 @@ use testkit::{Backend, TestApp};
 use uuid::Uuid;
 
 use crate::helpers::{
-    MAX_ATTEMPTS, Mime, NEW_PASSWORD, PASSWORD, PATIENCE, SENDER, settle, spawn_with_smtp,
-    unique_email, wait_for_subject,
+    MAX_ATTEMPTS, Mime, NEW_PASSWORD, PASSWORD, PATIENCE, SENDER, link_token, settle,
+    spawn_with_smtp, unique_email, wait_for_subject,
 };
 
 const VERIFY_SUBJECT: &str = "Your Mercato verification code is ";
@@ -21,16 +21,6 @@ async fn registered(app: &TestApp, sink: &SmtpSink, email: &str) -> Mime {
         .await
         .assert_status(201);
     wait_for_subject(sink, email, VERIFY_SUBJECT).await
-}
-
-/// The `token=` value of the first link in `text`.
-fn link_token(text: &str) -> String {
-    let start = text.find("token=").expect("a link with a token") + "token=".len();
-    text[start..]
-        .split(|c: char| c.is_whitespace() || c == '"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// The uuid inside a `<uuid@mercato.local>` Message-ID.
