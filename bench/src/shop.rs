@@ -1,7 +1,9 @@
 //! A real Mercato, started inside this process the way the black-box tests start one:
 //! every service, a fresh data directory, a random port. Rate limits are off (64
-//! connections from one address would trip them) and logs are quiet (`warn`), so what is
-//! measured is the shop's own request path.
+//! connections from one address would trip them, and so would registering hundreds of
+//! customers) and logs are quiet (`warn`), so what is measured is the shop's own request
+//! path. The dev mailbox is on (the single-process default without SMTP), which is how
+//! the checkout bench reads its customers' verification mails.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +35,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The back-end the `--postgres URL` and `--nats URL` flags name.
+    pub fn from_flags(postgres: Option<String>, nats: Option<String>) -> Self {
+        match postgres {
+            Some(url) => Self::Postgres { url, nats },
+            None => Self::Embedded,
+        }
+    }
+
     /// One line for the report.
     pub fn describe(&self) -> String {
         match self {

@@ -19,22 +19,19 @@
 //! two runs). This is a measurement, not a test: it asserts nothing.
 
 mod ceiling;
-mod load;
 mod seed;
-mod settle;
-mod shop;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use bench::load::{self, Load, Outcome, Target};
+use bench::shop::{Backend, Shop};
 use clap::Parser;
 use rand::Rng;
 use serde_json::Value;
 
 use crate::ceiling::Ceiling;
-use crate::load::{Load, Outcome, Target};
-use crate::shop::{Backend, Shop};
 
 #[derive(Parser)]
 #[command(
@@ -78,13 +75,7 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(cli.products > 0, "--products must be at least 1");
     anyhow::ensure!(cli.connections > 0, "--connections must be at least 1");
     anyhow::ensure!(cli.seconds > 0, "--seconds must be at least 1");
-    let backend = match cli.postgres.clone() {
-        Some(url) => Backend::Postgres {
-            url,
-            nats: cli.nats.clone(),
-        },
-        None => Backend::Embedded,
-    };
+    let backend = Backend::from_flags(cli.postgres.clone(), cli.nats.clone());
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
         "mercato-bench: {cores} cores; back-end: {}",

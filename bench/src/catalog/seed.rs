@@ -11,14 +11,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use platform::clock::SystemClock;
+use anyhow::Context;
+use bench::api::{create, staff_token};
+use bench::shop::Shop;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-use crate::shop::Shop;
 
 /// Concurrent product writers while loading.
 pub const LOADERS: usize = 16;
@@ -33,8 +32,6 @@ const CATEGORIES: [&str; 10] = [
 ];
 /// Fixed, so every run loads the same catalog.
 const SEED: u64 = 2024;
-const STAFF_EMAIL: &str = "bench-loader@shop.example";
-const STAFF_PASSWORD: &str = "a long bench loader passphrase";
 
 /// What was loaded, for the load generator and the report.
 pub struct Loaded {
@@ -123,59 +120,6 @@ fn product(
     (body, used)
 }
 
-/// Posts `body` and returns the created resource's `id`.
-async fn create(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: &Value,
-) -> anyhow::Result<Uuid> {
-    let res = client
-        .post(url)
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .with_context(|| format!("POST {url}"))?;
-    let status = res.status();
-    let text = res.text().await.unwrap_or_default();
-    if status != reqwest::StatusCode::CREATED {
-        bail!("POST {url} answered {status}: {text}");
-    }
-    let created: Value = serde_json::from_str(&text).context("reading the created resource")?;
-    created["id"]
-        .as_str()
-        .and_then(|id| Uuid::parse_str(id).ok())
-        .with_context(|| format!("no id in {text}"))
-}
-
-/// A signed-in inventory staff member's access token (valid 15 minutes: enough to load).
-async fn staff_token(shop: &Shop, client: &reqwest::Client) -> anyhow::Result<String> {
-    identity::bootstrap::create_staff(
-        &shop.identity_db,
-        &SystemClock,
-        STAFF_EMAIL,
-        "Bench Loader",
-        "inventory",
-        STAFF_PASSWORD,
-    )
-    .await
-    .context("creating the inventory staff member")?;
-    let url = format!("{}/api/v1/staff/auth/login", shop.base_url);
-    let res = client
-        .post(&url)
-        .json(&json!({"email": STAFF_EMAIL, "password": STAFF_PASSWORD}))
-        .send()
-        .await
-        .context("signing in")?;
-    let status = res.status();
-    let pair: Value = res.json().await.context("reading the token pair")?;
-    pair["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("sign-in answered {status}: {pair}"))
-}
-
 /// Loads `count` products into `shop`.
 pub async fn load(shop: &Shop, count: usize) -> anyhow::Result<Loaded> {
     let started = Instant::now();
@@ -183,7 +127,7 @@ pub async fn load(shop: &Shop, count: usize) -> anyhow::Result<Loaded> {
         .pool_max_idle_per_host(LOADERS)
         .build()
         .context("building the loader client")?;
-    let token = staff_token(shop, &client).await?;
+    let token = staff_token(shop, &client, "inventory").await?;
     let mut categories = Vec::with_capacity(CATEGORIES.len());
     let url = format!("{}/api/v1/categories", shop.base_url);
     for name in CATEGORIES {

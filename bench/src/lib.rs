@@ -1,0 +1,14 @@
+//! What the benchmarks share. Each binary measures one kind of work against a ceiling
+//! measured in the same run (`mercato-bench`: catalog reads against a bare axum route;
+//! `mercato-bench-checkout`: checkouts against pgbench doing the same essential writes);
+//! both start the same real shop, fill it through the same staff API calls and keep
+//! latencies the same way, so their figures read alike.
+//!
+//! - [`shop`]: a real Mercato in this process, on SQLite or PostgreSQL (+ NATS);
+//! - [`api`]: signing staff in and creating resources through the public API;
+//! - [`load`]: the closed-loop GET load generator and the percentiles every report uses.
+
+pub mod api;
+pub mod load;
+mod settle;
+pub mod shop;
