@@ -30,7 +30,7 @@ async fn product(
 
 /// Quotes once shipping has heard of every product (its replica follows catalog's events).
 async fn quote(app: &TestApp, body: Value) -> TestResponse {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
     loop {
         let res = app.post(QUOTE, None, body.clone()).await;
         let unknown =
@@ -238,7 +238,7 @@ pub async fn a_bad_quote_request_names_each_field(backend: Backend) {
 
 /// Polls until the archive reaches shipping's replica.
 async fn testkit_eventually(app: &TestApp, body: Value) -> TestResponse {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
     loop {
         let res = app.post(QUOTE, None, body.clone()).await;
         if res.status == 422 || tokio::time::Instant::now() > deadline {
