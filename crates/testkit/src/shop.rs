@@ -99,7 +99,9 @@ pub async fn add(app: &TestApp, token: &str, product_id: &str, quantity: i64) {
     let body = json!({"product_id": product_id, "quantity": quantity});
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let res = app.post("/api/v1/cart/items", Some(token), body.clone()).await;
+        let res = app
+            .post("/api/v1/cart/items", Some(token), body.clone())
+            .await;
         if res.status != 404 || tokio::time::Instant::now() >= deadline {
             res.assert_status(200);
             return;
