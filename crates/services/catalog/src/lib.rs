@@ -9,9 +9,10 @@
 //! to show each product's processed images and the home banners (`/storefront/home`),
 //! and orders' `orders.order.placed.v1` to reserve stock for every line or none
 //! (`catalog.stock.reserved/rejected.v1`); payment events join with the payments service.
-//! Orders' `orders.order.paid.v1` also feeds the purchase projection: only a customer
-//! who bought a product may review it, once, and every review change keeps the
-//! product's rating aggregate current in the same transaction.
+//! Orders' `orders.order.paid.v1` and `orders.order.cancelled.v1` also feed the
+//! purchase projection: only a customer who bought a product, in an order not cancelled
+//! before shipping, may review it, once, and every review change keeps the product's
+//! rating aggregate current in the same transaction.
 
 mod cache;
 mod domain;

@@ -1,15 +1,17 @@
 //! Following orders' payments: every product of a paid order is recorded as bought by
-//! its customer, so catalog can tell on its own who may review what.
+//! its customer, so catalog can tell on its own who may review what. A paid order
+//! cancelled before shipping is recorded as withdrawn: its customer never received the
+//! products.
 //!
 //! The records and the inbox claim commit together, and a record that already exists is
 //! left alone, so neither a redelivered event nor the same order announced twice changes
-//! anything.
+//! anything; a withdrawal counts whether it arrives before or after the payment.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use contracts::Envelope;
-use contracts::orders::OrderPaid;
+use contracts::orders::{OrderCancelled, OrderPaid};
 use platform::clock::Clock;
 use platform::events::{Handler, inbox};
 use sea_orm::DatabaseConnection;
@@ -37,23 +39,32 @@ pub(crate) fn consumer(
 #[async_trait]
 impl Handler for RecordPurchases {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        if !envelope.is::<OrderPaid>() {
+        let paid = envelope.is::<OrderPaid>();
+        if !paid && !envelope.is::<OrderCancelled>() {
             return Ok(());
         }
-        let paid: OrderPaid = envelope.decode()?;
         let txn = platform::db::begin_write(&self.db).await?;
         if !inbox::claim(&txn, CONSUMER, envelope.id, self.clock.now()).await? {
             return Ok(());
         }
-        for line in &paid.lines {
-            purchases::record(
-                &txn,
-                paid.customer_id,
-                line.product_id,
-                paid.order_id,
-                envelope.occurred_at,
-            )
-            .await?;
+        if paid {
+            let paid: OrderPaid = envelope.decode()?;
+            for line in &paid.lines {
+                purchases::record(
+                    &txn,
+                    paid.customer_id,
+                    line.product_id,
+                    paid.order_id,
+                    envelope.occurred_at,
+                )
+                .await?;
+            }
+        } else {
+            let cancelled: OrderCancelled = envelope.decode()?;
+            // An unpaid order never recorded a purchase; nothing to withdraw.
+            if cancelled.was_paid {
+                purchases::withdraw(&txn, cancelled.order_id, envelope.occurred_at).await?;
+            }
         }
         txn.commit().await?;
         Ok(())
@@ -119,5 +130,69 @@ mod tests {
         assert!(purchases::bought(&db, customer, mug).await.unwrap());
         assert!(purchases::bought(&db, customer, cup).await.unwrap());
         assert!(!purchases::bought(&db, Uuid::now_v7(), mug).await.unwrap());
+    }
+
+    fn paid(customer_id: Uuid, order_id: Uuid, product_id: Uuid) -> Envelope {
+        let paid = OrderPaid {
+            order_id,
+            customer_id,
+            lines: vec![line(product_id)],
+            total: 1000,
+            currency: "USD".into(),
+            recipient: Recipient::default(),
+        };
+        Envelope::wrap(&paid, 1, Utc::now(), None).unwrap()
+    }
+
+    fn cancelled(customer_id: Uuid, order_id: Uuid, was_paid: bool) -> Envelope {
+        let cancelled = OrderCancelled {
+            order_id,
+            customer_id,
+            reason: "customer".into(),
+            was_paid,
+            recipient: None,
+        };
+        Envelope::wrap(&cancelled, 2, Utc::now(), None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_paid_order_no_longer_entitles_a_review_in_either_order() {
+        let db = platform::db::connect::<crate::Migrator>("sqlite::memory:", 1)
+            .await
+            .unwrap();
+        let handler = RecordPurchases {
+            db: db.clone(),
+            clock: Arc::new(SystemClock),
+        };
+        let (customer, mug, cup) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+
+        // Paid, then cancelled.
+        let first = Uuid::now_v7();
+        handler.handle(&paid(customer, first, mug)).await.unwrap();
+        assert!(purchases::bought(&db, customer, mug).await.unwrap());
+        handler
+            .handle(&cancelled(customer, first, true))
+            .await
+            .unwrap();
+        assert!(!purchases::bought(&db, customer, mug).await.unwrap());
+
+        // The cancellation arrives first (a redelivery overtook the payment).
+        let second = Uuid::now_v7();
+        handler
+            .handle(&cancelled(customer, second, true))
+            .await
+            .unwrap();
+        handler.handle(&paid(customer, second, cup)).await.unwrap();
+        assert!(!purchases::bought(&db, customer, cup).await.unwrap());
+
+        // Another order that was kept still counts; an unpaid cancellation withdraws
+        // nothing.
+        let kept = Uuid::now_v7();
+        handler.handle(&paid(customer, kept, mug)).await.unwrap();
+        handler
+            .handle(&cancelled(customer, kept, false))
+            .await
+            .unwrap();
+        assert!(purchases::bought(&db, customer, mug).await.unwrap());
     }
 }

@@ -193,7 +193,7 @@ async fn create_review(
     if !purchases::bought(&txn, customer.customer_id, id).await? {
         return Err(ApiError::forbidden_because(
             "purchase_required",
-            "only customers with a paid order containing this product may review it",
+            "only customers with a paid order containing this product, not cancelled, may review it",
         ));
     }
     let review = reviews::insert(&txn, id, customer.customer_id, ANONYMOUS_AUTHOR, &text, now)
@@ -279,7 +279,9 @@ async fn update_review(
     Ok(with_etag(review_view(edited), version))
 }
 
-/// Removes the customer's review. `If-Match` is optional; a stale one is 412.
+/// Removes the customer's review. `If-Match` is optional; a stale one is 412. A review
+/// staff hid has its text erased instead, and still counts as the author's one review of
+/// the product, so deleting it cannot make room for a fresh, visible one.
 #[utoipa::path(delete, path = "/api/v1/products/{id}/reviews/{review_id}", tag = "reviews", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id"), ("review_id" = Uuid, Path, description = "Review id")),
     responses((status = 204, description = "Removed"), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
@@ -296,7 +298,14 @@ async fn delete_review(
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    if !reviews::delete(&txn, review_id, expected).await? {
+    // Deleting a review staff hid must not make room for a fresh, visible one: it
+    // leaves a tombstone without its text instead.
+    let removed = if current.hidden {
+        reviews::withdraw(&txn, review_id, expected, s.ctx.clock.now()).await?
+    } else {
+        reviews::delete(&txn, review_id, expected).await?
+    };
+    if !removed {
         return Err(lost_race(&txn, review_id).await);
     }
     let product = products::get(&txn, id)

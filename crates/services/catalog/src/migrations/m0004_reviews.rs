@@ -33,6 +33,17 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Paid orders cancelled before shipping: the customer never received their
+        // products, so those purchases no longer entitle a review. A separate record
+        // rather than a deletion, so it holds whichever of the two events comes first.
+        m.create_table(
+            Table::create()
+                .table("withdrawn_orders")
+                .col(uuid("order_id").primary_key())
+                .col(timestamp_with_time_zone("withdrawn_at"))
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table("reviews")
@@ -46,6 +57,10 @@ impl MigrationTrait for Migration {
                 .col(string("author_name"))
                 // Hidden by staff: kept for the author and staff, out of the aggregate.
                 .col(boolean("hidden"))
+                // A hidden review its author deleted: the text is erased, the row stays
+                // so that the one-per-customer index keeps the author from posting a
+                // fresh, visible review in its place. Invisible to every read.
+                .col(boolean("withdrawn").default(false))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .col(big_integer("version"))
@@ -76,7 +91,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["reviews", "purchases"] {
+        for t in ["reviews", "withdrawn_orders", "purchases"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

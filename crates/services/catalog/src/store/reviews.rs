@@ -111,7 +111,7 @@ pub async fn insert<C: ConnectionTrait>(
 pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Review>, DbErr> {
     db.query_one_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
-        format!("SELECT {COLUMNS} FROM reviews WHERE id = $1"),
+        format!("SELECT {COLUMNS} FROM reviews WHERE id = $1 AND NOT withdrawn"),
         [id.into()],
     ))
     .await?
@@ -129,7 +129,7 @@ pub async fn page<C: ConnectionTrait>(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Review>, DbErr> {
-    let mut sql = format!("SELECT {COLUMNS} FROM reviews WHERE product_id = $1");
+    let mut sql = format!("SELECT {COLUMNS} FROM reviews WHERE product_id = $1 AND NOT withdrawn");
     let mut values: Vec<Value> = vec![product_id.into()];
     if !include_hidden {
         sql.push_str(" AND NOT hidden");
@@ -212,6 +212,25 @@ pub async fn delete<C: ConnectionTrait>(
             db.get_database_backend(),
             "DELETE FROM reviews WHERE id = $1 AND version = $2",
             [id.into(), expected_version.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Erases a hidden review's text and withdraws it from every read, if it is still at
+/// `expected_version`; its row keeps the author's one review of the product used up.
+pub async fn withdraw<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    expected_version: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE reviews SET withdrawn = TRUE, title = NULL, body = '', updated_at = $1, \
+             version = version + 1 WHERE id = $2 AND version = $3 AND NOT withdrawn",
+            [now.into(), id.into(), expected_version.into()],
         ))
         .await?;
     Ok(res.rows_affected() == 1)

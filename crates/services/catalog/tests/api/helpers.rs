@@ -264,7 +264,7 @@ pub async fn post_review(
 
 /// Posts a buyer's review. Orders announces a payment on the bus, so catalog hears of
 /// the purchase a moment after the order reads `paid`: while the answer is
-/// `purchase_required`, this asks again, for up to 10 s.
+/// `purchase_required`, this asks again, for up to `testkit::shop::PATIENCE`.
 pub async fn post_as_buyer(
     client: &reqwest::Client,
     url: &str,

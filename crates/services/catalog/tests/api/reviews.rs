@@ -6,7 +6,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use testkit::shop::product;
+use testkit::shop::{paid_order, product};
 use testkit::{Backend, TestApp};
 use uuid::Uuid;
 
@@ -81,6 +81,31 @@ pub async fn a_customer_who_did_not_buy_the_product_may_not_review_it(backend: B
             .await
             .is_empty()
     );
+}
+
+pub async fn a_buyer_who_cancelled_the_paid_order_may_not_review(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, product_id) = shop(&app).await;
+    let ann = customer(&app).await;
+    let order = paid_order(&app, &ann, &product_id, 1).await;
+    let order_id = order["id"].as_str().expect("order id");
+    app.post(
+        &format!("/api/v1/orders/{order_id}/cancel"),
+        Some(&ann),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+
+    // Catalog follows orders' events one at a time, in order: once a later buyer's
+    // purchase counts, Ann's payment and her cancellation have both been applied.
+    let bob = buyer(&app, &product_id).await;
+    review(&app, &bob, &product_id, json!({"rating": 5})).await;
+    let res = post_review(&app, &ann, &product_id, json!({"rating": 1})).await;
+
+    res.assert_problem(403);
+    assert_eq!(res.body["code"], "purchase_required");
+    assert_eq!(rating(&app, &product_id).await, rated(5.0, 1));
 }
 
 pub async fn a_second_review_of_the_same_product_is_a_conflict(backend: Backend) {
@@ -174,6 +199,62 @@ pub async fn the_author_deletes_the_review_and_the_rating_forgets_it(backend: Ba
     // Having removed it, the buyer may write a new one.
     review(&app, &ann, &product_id, json!({"rating": 5})).await;
     assert_eq!(rating(&app, &product_id).await, rated(5.0, 1));
+}
+
+pub async fn deleting_a_hidden_review_makes_no_room_for_another(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (staff_token, product_id) = shop(&app).await;
+    let ann = buyer(&app, &product_id).await;
+    let rude = review(
+        &app,
+        &ann,
+        &product_id,
+        json!({"rating": 1, "body": "Rude words."}),
+    )
+    .await;
+    let rude_id = id_of(&rude);
+    app.patch(
+        &moderation_path(&rude_id),
+        Some(&staff_token),
+        json!({"hidden": true, "version": 1}),
+    )
+    .await
+    .assert_status(200);
+
+    let path = review_path(&product_id, &rude_id);
+    app.delete(&path, Some(&ann)).await.assert_status(204);
+
+    // Gone for the author and for staff alike...
+    app.delete(&path, Some(&ann)).await.assert_problem(404);
+    let with_hidden = format!("{}?include_hidden=true", reviews_path(&product_id));
+    assert!(
+        listed(&app, &with_hidden, Some(&staff_token))
+            .await
+            .is_empty()
+    );
+    app.patch(
+        &moderation_path(&rude_id),
+        Some(&staff_token),
+        json!({"hidden": false, "version": 3}),
+    )
+    .await
+    .assert_problem(404);
+    // ...but the author's one review of the product stays used.
+    let again = post_review(
+        &app,
+        &ann,
+        &product_id,
+        json!({"rating": 1, "body": "Rude again."}),
+    )
+    .await;
+    again.assert_problem(409);
+    assert_eq!(again.body["code"], "already_reviewed");
+    assert!(
+        listed(&app, &reviews_path(&product_id), None)
+            .await
+            .is_empty()
+    );
+    assert_eq!(rating(&app, &product_id).await, rated(0.0, 0));
 }
 
 pub async fn staff_hide_a_review_and_show_it_again(backend: Backend) {
@@ -456,10 +537,12 @@ pub async fn reviews_posted_together_all_count_exactly(backend: Backend) {
 testkit::backend_tests!(
     a_buyer_reviews_and_the_product_shows_the_rating,
     a_customer_who_did_not_buy_the_product_may_not_review_it,
+    a_buyer_who_cancelled_the_paid_order_may_not_review,
     a_second_review_of_the_same_product_is_a_conflict,
     the_author_edits_against_the_version_and_the_average_follows,
     the_author_deletes_the_review_and_the_rating_forgets_it,
     staff_hide_a_review_and_show_it_again,
+    deleting_a_hidden_review_makes_no_room_for_another,
     only_catalog_staff_may_hide_reviews,
     another_customer_cannot_edit_or_delete_a_review,
     bad_reviews_are_refused_naming_the_field,
