@@ -159,6 +159,7 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   payments.midtrans_server_key    unset = Midtrans not offered
   payments.midtrans_snap_url      https://app.sandbox.midtrans.com
   payments.midtrans_api_url       https://api.sandbox.midtrans.com
+  payments.provider_retry_ms      2000 (a failed provider is asked again, without end)
   log.filter                      info,sqlx=warn,sea_orm=warn (RUST_LOG wins)
   log.format                      auto | json | pretty";
 

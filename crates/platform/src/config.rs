@@ -357,6 +357,9 @@ pub struct PaymentSettings {
     pub midtrans_snap_url: String,
     /// The Core API's base URL (refunds): `https://api.midtrans.com` in production.
     pub midtrans_api_url: String,
+    /// How often, in milliseconds, a provider that failed is asked again to open a
+    /// payment or send a refund. Nothing is given up: asking goes on until it answers.
+    pub provider_retry_ms: u64,
 }
 
 impl Default for PaymentSettings {
@@ -369,6 +372,7 @@ impl Default for PaymentSettings {
             midtrans_server_key: None,
             midtrans_snap_url: "https://app.sandbox.midtrans.com".into(),
             midtrans_api_url: "https://api.sandbox.midtrans.com".into(),
+            provider_retry_ms: 2000,
         }
     }
 }

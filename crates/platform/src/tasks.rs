@@ -4,7 +4,9 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 #[derive(Clone, Default)]
@@ -45,6 +47,34 @@ impl Tasks {
             .drain(..)
         {
             h.abort();
+        }
+    }
+}
+
+/// Runs `round` whenever `wake` is notified and at least every `every`, without end: the
+/// shape of each sweep that finishes work a failure or a crash left behind (refunds to
+/// send, payments to open). A failed round is logged and the next one tries again.
+pub async fn sweep<F, Fut>(
+    what: &'static str,
+    wake: Arc<Notify>,
+    every: Duration,
+    mut round: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    loop {
+        if let Err(err) = round().await {
+            tracing::warn!(
+                sweep = what,
+                error = format!("{err:#}"),
+                "sweep failed; will retry"
+            );
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(every) => {}
         }
     }
 }

@@ -89,6 +89,7 @@ pub(crate) fn settings(backend: Backend, data_dir: &std::path::Path, tag: &str) 
     s.bus.relay_interval_ms = 200;
     s.log.filter = "warn".into();
     s.payments.webhook_secret = Some(format!("whsec-test-{tag}").into());
+    s.payments.provider_retry_ms = 200;
     if backend == Backend::Distributed {
         s.database.url = format!("{}/mtest_{tag}_{{service}}", postgres_url());
         s.database.max_connections = 5;

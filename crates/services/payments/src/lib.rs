@@ -1,10 +1,11 @@
 //! Payments: taking the money for orders and giving it back.
 //!
-//! Owns payments (one per order, opened when orders says the stock is reserved), their
-//! refunds, the provider webhooks received (each provider event applied once), and the
-//! sandbox provider's own books. Providers: the sandbox (test cards) and Midtrans. A
-//! payment's outcome arrives only through a signed webhook; the state machine in
-//! [`domain`] ignores stale and out-of-order events.
+//! Owns payments (one per order, recorded when orders says the stock is reserved and
+//! opened at the provider by a sweep that asks until it answers), their refunds, the
+//! provider webhooks received (each provider event applied once), and the sandbox
+//! provider's own books. Providers: the sandbox (test cards) and Midtrans. A payment's
+//! outcome arrives only through a signed webhook; the state machine in [`domain`]
+//! ignores stale and out-of-order events.
 //!
 //! Publishes `payments.payment.requested/succeeded/failed/refunded.v1`; follows
 //! `orders.order.awaiting_payment.v1` and `orders.order.cancelled.v1`.
@@ -12,6 +13,7 @@
 pub mod domain;
 mod http;
 mod migrations;
+mod opening;
 pub mod provider;
 mod refunds;
 mod saga;
@@ -41,6 +43,8 @@ pub(crate) struct AppState {
     pub sandbox: Arc<Sandbox>,
     /// Woken when a refund is opened, so the provider is asked at once.
     pub refunds_due: Arc<Notify>,
+    /// Woken when a payment is recorded, so its provider is asked to open it at once.
+    pub opening_due: Arc<Notify>,
 }
 
 platform::service_state!(AppState);
@@ -82,6 +86,7 @@ pub async fn start(
         providers,
         sandbox: sandbox.clone(),
         refunds_due: Arc::new(Notify::new()),
+        opening_due: Arc::new(Notify::new()),
     };
     if ctx.settings.bus.relay_enabled {
         ctx.tasks
@@ -91,6 +96,8 @@ pub async fn start(
         .spawn("payments-sandbox-webhooks", sandbox.deliver());
     ctx.tasks
         .spawn("payments-refunds", refunds::send_unsent(state.clone()));
+    ctx.tasks
+        .spawn("payments-opening", opening::open_waiting(state.clone()));
     let consumer = Consumer {
         name: "payments-orders".into(),
         filter: "orders.>".into(),

@@ -38,18 +38,11 @@ pub(crate) async fn open<C: ConnectionTrait>(
     Ok(Some(refund))
 }
 
-/// Asks providers for the refunds not yet sent, whenever one is opened and every few
-/// seconds (to retry a provider that failed).
+/// Asks providers for the refunds not yet sent, whenever one is opened and every
+/// `payments.provider_retry_ms` (to retry a provider that failed).
 pub(crate) async fn send_unsent(s: AppState) -> anyhow::Result<()> {
-    loop {
-        if let Err(e) = send_due(&s).await {
-            tracing::warn!(error = %e, "sending refunds failed");
-        }
-        tokio::select! {
-            () = s.refunds_due.notified() => {}
-            () = tokio::time::sleep(Duration::from_secs(2)) => {}
-        }
-    }
+    let every = Duration::from_millis(s.ctx.settings.payments.provider_retry_ms);
+    platform::tasks::sweep("refunds", s.refunds_due.clone(), every, || send_due(&s)).await
 }
 
 async fn send_due(s: &AppState) -> anyhow::Result<()> {
@@ -61,7 +54,11 @@ async fn send_due(s: &AppState) -> anyhow::Result<()> {
             tracing::error!(provider = %payment.provider, "a refund for a provider this shop no longer has");
             continue;
         };
-        provider.refund(&payment, &refund).await?;
+        // One refund the provider refuses must not hold back the others.
+        if let Err(err) = provider.refund(&payment, &refund).await {
+            tracing::warn!(refund_id = %refund.id, error = format!("{err:#}"), "the provider did not take a refund; asking again later");
+            continue;
+        }
         store::mark_sent(&s.ctx.db, refund.id, s.ctx.clock.now()).await?;
         tracing::info!(refund_id = %refund.id, amount = refund.amount, "refund requested");
     }

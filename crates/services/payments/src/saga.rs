@@ -1,17 +1,15 @@
-//! Payments' steps of the checkout saga: an order awaiting payment gets a payment at the
-//! configured provider; a cancelled order's unpaid payment is canceled and a paid one
-//! refunded in full.
+//! Payments' steps of the checkout saga: an order awaiting payment gets a payment,
+//! recorded here and opened at the configured provider by [`crate::opening`]; a
+//! cancelled order's unpaid payment is canceled and a paid one refunded in full.
 
 use async_trait::async_trait;
 use contracts::orders::{OrderAwaitingPayment, OrderCancelled};
-use contracts::payments::PaymentRequested;
 use contracts::{Envelope, Event};
-use platform::events::{Handler, outbox};
+use platform::events::Handler;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::domain::{REQUIRES_PAYMENT, refundable};
-use crate::provider::Opening;
 use crate::refunds;
 use crate::store::{self, Payment};
 
@@ -34,60 +32,35 @@ impl Handler for FollowOrders {
 }
 
 impl FollowOrders {
+    /// Records the order's payment, to be opened at the provider. The provider is not
+    /// called here: a provider that is down would hold up every order event behind this
+    /// one, and would be given up after the bus's last redelivery.
     async fn open(&self, order: OrderAwaitingPayment) -> anyhow::Result<()> {
         let s = &self.state;
-        if store::of_order(&s.ctx.db, order.order_id).await?.is_some() {
-            return Ok(());
-        }
-        let provider = s.providers.default_provider();
-        let id = Uuid::now_v7();
-        let opened = provider
-            .open(&Opening {
-                payment_id: id,
-                order_id: order.order_id,
-                amount: order.amount,
-                currency: order.currency.clone(),
-            })
-            .await?;
         let now = s.ctx.clock.now();
         let payment = Payment {
-            id,
+            id: Uuid::now_v7(),
             order_id: order.order_id,
             customer_id: order.customer_id,
-            provider: provider.name().to_owned(),
-            provider_ref: opened.provider_ref,
+            provider: s.providers.default_provider().name().to_owned(),
+            provider_ref: None,
             status: REQUIRES_PAYMENT.into(),
             amount: order.amount,
             currency: order.currency,
             captured: 0,
             refunded: 0,
             refund_pending: 0,
-            checkout_url: opened.checkout_url,
+            checkout_url: None,
             failure_reason: None,
             order_cancelled: false,
             created_at: now,
             updated_at: now,
             version: 1,
         };
-        let txn = platform::db::begin_write(&s.ctx.db).await?;
-        // A redelivery racing this one opened it first: its payment stands.
-        if !store::insert(&txn, &payment).await? {
-            return Ok(());
+        // One payment per order: a redelivered event finds the first one and stops.
+        if store::insert(&s.ctx.db, &payment).await? {
+            s.opening_due.notify_one();
         }
-        let event = PaymentRequested {
-            payment_id: payment.id,
-            order_id: payment.order_id,
-            provider: payment.provider.clone(),
-            status: payment.status.clone(),
-            checkout_url: payment.checkout_url.clone(),
-            amount: payment.amount,
-            currency: payment.currency.clone(),
-            version: payment.version,
-        };
-        outbox::enqueue(&txn, &event, payment.version, now).await?;
-        txn.commit().await?;
-        s.ctx.relay.wake();
-        tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment requested");
         Ok(())
     }
 

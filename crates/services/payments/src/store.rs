@@ -20,7 +20,8 @@ pub struct Payment {
     pub captured: i64,
     pub refunded: i64,
     pub refund_pending: i64,
-    pub checkout_url: String,
+    /// `None` until the provider has opened the payment.
+    pub checkout_url: Option<String>,
     pub failure_reason: Option<String>,
     pub order_cancelled: bool,
     pub created_at: DateTime<Utc>,
@@ -173,6 +174,46 @@ pub async fn advance<C: ConnectionTrait>(
                 SUCCEEDED.into(),
                 id.into(),
                 from.into(),
+            ],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Payments waiting for their provider to open them, oldest first.
+pub async fn unopened<C: ConnectionTrait>(db: &C) -> Result<Vec<Payment>, DbErr> {
+    Payment::find_by_statement(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        format!(
+            "SELECT {COLUMNS} FROM payments WHERE checkout_url IS NULL AND status = $1 \
+             ORDER BY created_at, id LIMIT 50"
+        ),
+        [REQUIRES_PAYMENT.into()],
+    ))
+    .all(db)
+    .await
+}
+
+/// Records where the customer pays; `false` when the payment was opened already or is
+/// no longer waiting (its order ended meanwhile).
+pub async fn mark_opened<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    checkout_url: &str,
+    provider_ref: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE payments SET checkout_url = $1, provider_ref = $2, updated_at = $3 \
+             WHERE id = $4 AND checkout_url IS NULL AND status = $5",
+            [
+                checkout_url.into(),
+                provider_ref.map(str::to_owned).into(),
+                now.into(),
+                id.into(),
+                REQUIRES_PAYMENT.into(),
             ],
         ))
         .await?;

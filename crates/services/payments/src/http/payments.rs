@@ -62,8 +62,9 @@ pub struct PaymentView {
     pub amount: i64,
     pub currency: String,
     pub provider: String,
-    /// Where the customer pays.
-    pub checkout_url: String,
+    /// Where the customer pays; `null` while the provider is still being asked to open
+    /// the payment.
+    pub checkout_url: Option<String>,
     /// What the provider confirmed taking.
     pub captured: i64,
     pub refunded: i64,
@@ -240,11 +241,11 @@ async fn sandbox_pay(
     let payment = store::get_for_update(&txn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;
-    if payment.status != REQUIRES_PAYMENT {
+    if payment.status != REQUIRES_PAYMENT || payment.checkout_url.is_none() {
         drop(txn);
         return match earlier_charge(db, id, &key, &hash).await? {
             Some(answer) => Ok(answer),
-            None => Err(not_payable(&payment.status)),
+            None => Err(not_payable_now(&payment)),
         };
     }
     let answer = ChargeAccepted {
@@ -276,7 +277,7 @@ async fn sandbox_pay(
             drop(txn);
             return match earlier_charge(db, id, &key, &hash).await? {
                 Some(answer) => Ok(answer),
-                None => Err(not_payable("already charged")),
+                None => Err(not_payable("it is already charged")),
             };
         }
         Err(e) => return Err(e.into()),
@@ -287,10 +288,19 @@ async fn sandbox_pay(
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
-fn not_payable(status: &str) -> ApiError {
+/// Why `payment` cannot be charged now.
+fn not_payable_now(payment: &Payment) -> ApiError {
+    if payment.status == REQUIRES_PAYMENT {
+        not_payable("it is not open yet; try again in a moment")
+    } else {
+        not_payable(&format!("it is {}", payment.status))
+    }
+}
+
+fn not_payable(why: &str) -> ApiError {
     ApiError::conflict(
         "not_payable",
-        format!("this payment cannot be paid now: it is {status}"),
+        format!("this payment cannot be paid now: {why}"),
     )
 }
 

@@ -32,7 +32,9 @@ impl MigrationTrait for Migration {
                 .col(big_integer("captured"))
                 .col(big_integer("refunded"))
                 .col(big_integer("refund_pending"))
-                .col(string("checkout_url"))
+                // Where the customer pays: NULL until the provider has opened the
+                // payment, which is asked again until it has.
+                .col(string_null("checkout_url"))
                 .col(string_null("failure_reason"))
                 .col(boolean("order_cancelled"))
                 .col(timestamp_with_time_zone("created_at"))
@@ -57,6 +59,15 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // The sweeps' questions: payments the provider has not opened yet, and refunds
+        // it has not been asked for. Both sets stay small however large the tables grow.
+        let db = m.get_connection();
+        db.execute_unprepared(
+            "CREATE INDEX payments_unopened ON payments (created_at) WHERE checkout_url IS NULL",
+        )
+        .await?;
+        db.execute_unprepared("CREATE INDEX refunds_unsent ON refunds (created_at) WHERE NOT sent")
+            .await?;
         m.create_index(
             Index::create()
                 .name("refunds_payment")

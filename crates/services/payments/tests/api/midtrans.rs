@@ -3,6 +3,7 @@
 //! SHA-512(order_id + status_code + gross_amount + server_key), refunds through the Core
 //! API answered by a `refund` / `partial_refund` notification.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
@@ -17,6 +18,8 @@ use testkit::{Backend, TestApp, TestResponse};
 use crate::{customer, eventually, payment_path};
 
 const SERVER_KEY: &str = "SB-Mid-server-test-key";
+/// How many Snap requests fail before Snap comes back.
+const OUTAGE: usize = 12;
 
 #[derive(Clone, Default)]
 struct Fake {
@@ -25,6 +28,10 @@ struct Fake {
     notify_to: Arc<Mutex<Option<String>>>,
     transactions: Arc<Mutex<Vec<Value>>>,
     refunds: Arc<Mutex<Vec<Value>>>,
+    /// Snap answers 503 to this many more requests: an outage.
+    down_for: Arc<AtomicUsize>,
+    /// Every Snap request, answered or not.
+    snap_calls: Arc<AtomicUsize>,
 }
 
 fn authorised(headers: &HeaderMap) -> bool {
@@ -66,6 +73,16 @@ async fn snap(
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({"error_messages": ["Access denied"]})),
+        );
+    }
+    f.snap_calls.fetch_add(1, Ordering::SeqCst);
+    let outage = f
+        .down_for
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    if outage.is_ok() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error_messages": ["Service temporarily unavailable"]})),
         );
     }
     let order_id = body["transaction_details"]["order_id"].clone();
@@ -173,6 +190,7 @@ pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backen
     let fake = start_fake().await;
     let base = fake.base.lock().expect("lock").clone();
     let app = TestApp::spawn_with(backend, |s| {
+        s.payments.provider_retry_ms = 100;
         s.payments.provider = "midtrans".into();
         s.payments.midtrans_server_key = Some(SERVER_KEY.to_owned().into());
         s.payments.midtrans_snap_url = base.clone();
@@ -212,12 +230,16 @@ pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backen
     let (_, me) = customer(&app).await;
     let home = address(&app, &me).await;
     add(&app, &me, kettle.body["id"].as_str().expect("id"), 1).await;
+    // Snap is down for longer than the bus would redeliver an event (8 times here): the
+    // payment is still opened, by asking again until Snap answers.
+    fake.down_for.store(OUTAGE, Ordering::SeqCst);
 
     let order = order_awaiting_payment(&app, &me, &home).await;
     let id = order["id"].as_str().expect("id");
     let payment = order["payment"]["id"].as_str().expect("payment").to_owned();
     let url = order["payment"]["checkout_url"].as_str().expect("url");
     assert!(url.starts_with(&format!("{base}/snap/v2/vtweb/")), "{url}");
+    assert!(fake.snap_calls.load(Ordering::SeqCst) > OUTAGE);
     {
         let txs = fake.transactions.lock().expect("lock");
         assert_eq!(txs.len(), 1);

@@ -1,0 +1,75 @@
+//! Opening recorded payments at their provider. A sweep asks for every payment still
+//! waiting, whenever one is recorded and every `payments.provider_retry_ms`, for as long
+//! as the provider fails: a provider that is down delays payments, it never strands
+//! an order. Only once the provider has answered is the payment announced
+//! (`payments.payment.requested.v1`), in the transaction that records where to pay.
+
+use std::time::Duration;
+
+use contracts::payments::PaymentRequested;
+use platform::events::outbox;
+
+use crate::AppState;
+use crate::provider::Opening;
+use crate::store::{self, Payment};
+
+pub(crate) async fn open_waiting(s: AppState) -> anyhow::Result<()> {
+    let every = Duration::from_millis(s.ctx.settings.payments.provider_retry_ms);
+    platform::tasks::sweep("payment opening", s.opening_due.clone(), every, || {
+        open_due(&s)
+    })
+    .await
+}
+
+async fn open_due(s: &AppState) -> anyhow::Result<()> {
+    for payment in store::unopened(&s.ctx.db).await? {
+        let Some(provider) = s.providers.get(&payment.provider) else {
+            tracing::error!(provider = %payment.provider, payment_id = %payment.id,
+                "a payment for a provider this shop no longer has");
+            continue;
+        };
+        let opening = Opening {
+            payment_id: payment.id,
+            order_id: payment.order_id,
+            amount: payment.amount,
+            currency: payment.currency.clone(),
+        };
+        match provider.open(&opening).await {
+            Ok(opened) => announce(s, payment, &opened.checkout_url, opened.provider_ref).await?,
+            Err(err) => {
+                tracing::warn!(payment_id = %payment.id, error = format!("{err:#}"),
+                    "the provider did not open a payment; asking again later");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn announce(
+    s: &AppState,
+    payment: Payment,
+    checkout_url: &str,
+    provider_ref: Option<String>,
+) -> anyhow::Result<()> {
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    // Not waiting any more: opened by a sweep in another process, or its order ended.
+    if !store::mark_opened(&txn, payment.id, checkout_url, provider_ref.as_deref(), now).await? {
+        return Ok(());
+    }
+    let event = PaymentRequested {
+        payment_id: payment.id,
+        order_id: payment.order_id,
+        provider: payment.provider.clone(),
+        status: payment.status.clone(),
+        checkout_url: checkout_url.to_owned(),
+        amount: payment.amount,
+        currency: payment.currency.clone(),
+        version: payment.version,
+    };
+    outbox::enqueue(&txn, &event, payment.version, now).await?;
+    txn.commit().await?;
+    s.ctx.relay.wake();
+    tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment requested");
+    Ok(())
+}
