@@ -1,6 +1,7 @@
 //! A payment's life. `requires_payment` → `processing` → `succeeded` or `failed`;
-//! a succeeded payment may be `partially_refunded` and then `refunded`. A payment whose
-//! order ended before it was paid is `canceled`. Providers deliver their events late,
+//! a succeeded payment may be `partially_refunded` and then `refunded`, and so is a
+//! failed one whose provider took another amount than the order's total (all of it goes
+//! back). A payment whose order ended before it was paid is `canceled`. Providers deliver their events late,
 //! twice or out of order: a transition that does not apply to the current status is
 //! ignored, never forced.
 

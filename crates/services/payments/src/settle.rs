@@ -79,14 +79,24 @@ async fn on_payment(
     amount: Option<(i64, String)>,
 ) -> anyhow::Result<Delivery> {
     let now = s.ctx.clock.now();
+    // Money the provider took that does not pay the order, to be given back.
+    let mut mistaken = None;
     if outcome == Outcome::Succeeded
         && let Some((taken, currency)) = &amount
         && (*taken != payment.amount || *currency != payment.currency)
     {
         // Never call an order paid for money other than its total.
-        tracing::error!(payment_id = %payment.id, taken, %currency, expected = payment.amount,
-            "the provider took another amount than the order's total");
         outcome = Outcome::Failed("amount_mismatch".into());
+        if *currency == payment.currency && *taken > 0 {
+            tracing::warn!(payment_id = %payment.id, taken, expected = payment.amount,
+                "the provider took another amount than the order's total; refunding it");
+            mistaken = Some(*taken);
+        } else {
+            // Another currency: what to give back is for finance to settle with the
+            // provider.
+            tracing::error!(payment_id = %payment.id, taken, %currency, expected = payment.amount,
+                "the provider took money in another currency than the order's");
+        }
     }
     let Some(to) = next_status(&payment.status, &outcome) else {
         return Ok(Delivery::Ignored(format!(
@@ -134,6 +144,21 @@ async fn on_payment(
             version,
         };
         outbox::enqueue(txn, &event, version, now).await?;
+        if let Some(taken) = mistaken {
+            store::capture_mistaken(txn, payment.id, taken, now).await?;
+            let mut failed = payment.clone();
+            failed.status = FAILED.into();
+            failed.captured = taken;
+            refunds::open(
+                txn,
+                &failed,
+                taken,
+                "the provider took another amount than the order's total",
+                "system",
+                now,
+            )
+            .await?;
+        }
     }
     Ok(Delivery::Applied)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement};
 use uuid::Uuid;
 
-use crate::domain::{CANCELED, PARTIALLY_REFUNDED, REFUNDED, REQUIRES_PAYMENT, SUCCEEDED};
+use crate::domain::{CANCELED, FAILED, PARTIALLY_REFUNDED, REFUNDED, REQUIRES_PAYMENT, SUCCEEDED};
 
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct Payment {
@@ -241,8 +241,26 @@ pub async fn order_ended<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Records what the provider took of a payment that failed because it took another
+/// amount than the order's total, so that it can be given back.
+pub async fn capture_mistaken<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    taken: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "UPDATE payments SET captured = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        [taken.into(), now.into(), id.into(), FAILED.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Sets `amount` aside for a refund if that much is still refundable; `false` otherwise.
-/// Concurrent refunds therefore never give back more than was taken.
+/// Concurrent refunds therefore never give back more than was taken. A failed payment
+/// holds money only when the provider took a wrong amount (`capture_mistaken`).
 pub async fn reserve_refund<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
@@ -253,13 +271,14 @@ pub async fn reserve_refund<C: ConnectionTrait>(
         .execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             "UPDATE payments SET refund_pending = refund_pending + $1, updated_at = $2 \
-             WHERE id = $3 AND status IN ($4, $5) AND captured - refunded - refund_pending >= $1 AND $1 > 0",
+             WHERE id = $3 AND status IN ($4, $5, $6) AND captured - refunded - refund_pending >= $1 AND $1 > 0",
             [
                 amount.into(),
                 now.into(),
                 id.into(),
                 SUCCEEDED.into(),
                 PARTIALLY_REFUNDED.into(),
+                FAILED.into(),
             ],
         ))
         .await?;

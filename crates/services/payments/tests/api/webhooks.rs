@@ -175,20 +175,33 @@ pub async fn money_other_than_the_total_does_not_pay_the_order(backend: Backend)
     let app = TestApp::spawn(backend).await;
     let Unpaid {
         customer: me,
+        inventory,
+        product,
         order,
         payment,
-        ..
     } = unpaid(&app, 1).await;
     let short = event("evt_short", "payment.succeeded", &payment, 1749);
     assert_eq!(deliver_now(&app, &short).await.body["result"], "applied");
-    let p = eventually(&app, &me, &payment_path(&payment), "failed", |p| {
-        p["status"] == "failed"
+
+    // The payment fails, and what the provider took anyway goes back in full.
+    let p = eventually(&app, &me, &payment_path(&payment), "refunded", |p| {
+        p["status"] == "refunded"
     })
     .await;
     assert_eq!(p["failure_reason"], "amount_mismatch");
-    assert_eq!(p["captured"], 0);
-    order_when(&app, &me, &order, "payment_failed", |o| {
-        o["status"] == "payment_failed"
+    assert_eq!(
+        (&p["captured"], &p["refunded"]),
+        (&json!(1749), &json!(1749))
+    );
+    assert_eq!(p["refunds"].as_array().map(Vec::len), Some(1));
+    assert_eq!(p["refunds"][0]["status"], "succeeded");
+    let o = order_when(&app, &me, &order, "refunded while unpaid", |o| {
+        o["status"] == "payment_failed" && o["totals"]["refunded"] == 1749
+    })
+    .await;
+    assert_eq!(steps(&o).iter().filter(|s| *s == "paid").count(), 0);
+    stock_when(&app, &inventory, &product, "released", |p| {
+        p["stock"]["reserved"] == 0
     })
     .await;
 }
