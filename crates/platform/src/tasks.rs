@@ -53,10 +53,11 @@ impl Tasks {
 
 /// Runs `round` whenever `wake` is notified and at least every `every`, without end: the
 /// shape of each sweep that finishes work a failure or a crash left behind (refunds to
-/// send, payments to open). A failed round is logged and the next one tries again.
+/// send, payments to open, webhooks owed). A failed round is logged and the next one
+/// tries again.
 pub async fn sweep<F, Fut>(
     what: &'static str,
-    wake: Arc<Notify>,
+    wake: &Notify,
     every: Duration,
     mut round: F,
 ) -> anyhow::Result<()>

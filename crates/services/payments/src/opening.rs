@@ -15,10 +15,7 @@ use crate::store::{self, Payment};
 
 pub(crate) async fn open_waiting(s: AppState) -> anyhow::Result<()> {
     let every = Duration::from_millis(s.ctx.settings.payments.provider_retry_ms);
-    platform::tasks::sweep("payment opening", s.opening_due.clone(), every, || {
-        open_due(&s)
-    })
-    .await
+    platform::tasks::sweep("payment opening", &s.opening_due, every, || open_due(&s)).await
 }
 
 async fn open_due(s: &AppState) -> anyhow::Result<()> {

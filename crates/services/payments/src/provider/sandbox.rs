@@ -159,15 +159,8 @@ impl Sandbox {
     /// Delivers owed webhooks in the order they were owed, retrying failures with a
     /// growing pause, for as long as the process runs.
     pub async fn deliver(self: Arc<Self>) -> anyhow::Result<()> {
-        loop {
-            if let Err(e) = self.deliver_due().await {
-                tracing::warn!(error = %e, "sandbox webhook delivery failed");
-            }
-            tokio::select! {
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_millis(500)) => {}
-            }
-        }
+        let every = Duration::from_millis(500);
+        platform::tasks::sweep("sandbox webhooks", &self.wake, every, || self.deliver_due()).await
     }
 
     /// Delivers what is due: one payment's webhooks one after another, in the order they
