@@ -141,17 +141,18 @@ pub async fn order_when(
     }
 }
 
-/// Checks out the cart to the Indonesian `address_id` and waits until the order awaits
-/// payment with its payment opened. Returns the order.
-pub async fn order_awaiting_payment(app: &TestApp, token: &str, address_id: &str) -> Value {
+/// Checks out the cart to `address_id` with the `standard` service, expecting 201;
+/// returns the placed order.
+pub async fn place(app: &TestApp, token: &str, address_id: &str) -> Value {
     let key = crate::unique("key");
     let body = json!({"address_id": address_id, "shipping_service": "standard"});
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let placed = loop {
         let res = checkout(app, token, Some(&key), body.clone()).await;
         // Checkout waits a few seconds for the customer's verification and address to
-        // reach orders; past that it refuses (403, 422 on the address) and a client
-        // retries with the same key, which nothing has been stored under yet.
+        // reach orders, and shipping for the products; past that it refuses (403, 422 on
+        // the address, 503) and a client retries with the same key, which nothing has
+        // been stored under yet.
         let lagging = res.status == 403
             || res.status == 503
             || (res.status == 422 && res.body.to_string().contains("address_id"));
@@ -160,7 +161,14 @@ pub async fn order_awaiting_payment(app: &TestApp, token: &str, address_id: &str
         }
     };
     placed.assert_status(201);
-    let id = placed.body["id"].as_str().expect("order id");
+    placed.body
+}
+
+/// Checks out the cart to the Indonesian `address_id` and waits until the order awaits
+/// payment with its payment opened. Returns the order.
+pub async fn order_awaiting_payment(app: &TestApp, token: &str, address_id: &str) -> Value {
+    let placed = place(app, token, address_id).await;
+    let id = placed["id"].as_str().expect("order id");
     order_when(app, token, id, "awaiting payment with a payment", |o| {
         o["status"] == "awaiting_payment" && o["payment"]["id"].is_string()
     })

@@ -10,7 +10,7 @@ use contracts::payments::PaymentRequested;
 use platform::events::outbox;
 
 use crate::AppState;
-use crate::provider::Opening;
+use crate::provider::{Opened, Opening};
 use crate::store::{self, Payment};
 
 pub(crate) async fn open_waiting(s: AppState) -> anyhow::Result<()> {
@@ -20,10 +20,16 @@ pub(crate) async fn open_waiting(s: AppState) -> anyhow::Result<()> {
 
 async fn open_due(s: &AppState) -> anyhow::Result<()> {
     for payment in store::unopened(&s.ctx.db).await? {
-        let Some(provider) = s.providers.get(&payment.provider) else {
-            tracing::error!(provider = %payment.provider, payment_id = %payment.id,
-                "a payment for a provider this shop no longer has");
-            continue;
+        // A payment not opened anywhere yet follows the shop's current provider: one
+        // taken out of the configuration must not strand it.
+        let provider = match s.providers.get(&payment.provider) {
+            Some(provider) => provider.clone(),
+            None => {
+                let current = s.providers.default_provider().clone();
+                tracing::warn!(payment_id = %payment.id, was = %payment.provider, now = current.name(),
+                    "the payment's provider is no longer configured; opening it with the shop's");
+                current
+            }
         };
         let opening = Opening {
             payment_id: payment.id,
@@ -32,7 +38,7 @@ async fn open_due(s: &AppState) -> anyhow::Result<()> {
             currency: payment.currency.clone(),
         };
         match provider.open(&opening).await {
-            Ok(opened) => announce(s, payment, &opened.checkout_url, opened.provider_ref).await?,
+            Ok(opened) => announce(s, payment, provider.name(), opened).await?,
             Err(err) => {
                 tracing::warn!(payment_id = %payment.id, error = format!("{err:#}"),
                     "the provider did not open a payment; asking again later");
@@ -45,21 +51,21 @@ async fn open_due(s: &AppState) -> anyhow::Result<()> {
 async fn announce(
     s: &AppState,
     payment: Payment,
-    checkout_url: &str,
-    provider_ref: Option<String>,
+    provider: &str,
+    opened: Opened,
 ) -> anyhow::Result<()> {
     let now = s.ctx.clock.now();
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     // Not waiting any more: opened by a sweep in another process, or its order ended.
-    if !store::mark_opened(&txn, payment.id, checkout_url, provider_ref.as_deref(), now).await? {
+    if !store::mark_opened(&txn, payment.id, provider, &opened, now).await? {
         return Ok(());
     }
     let event = PaymentRequested {
         payment_id: payment.id,
         order_id: payment.order_id,
-        provider: payment.provider.clone(),
+        provider: provider.to_owned(),
         status: payment.status.clone(),
-        checkout_url: checkout_url.to_owned(),
+        checkout_url: opened.checkout_url,
         amount: payment.amount,
         currency: payment.currency.clone(),
         version: payment.version,

@@ -6,6 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement};
 use uuid::Uuid;
 
 use crate::domain::{CANCELED, FAILED, PARTIALLY_REFUNDED, REFUNDED, REQUIRES_PAYMENT, SUCCEEDED};
+use crate::provider::Opened;
 
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct Payment {
@@ -194,23 +195,24 @@ pub async fn unopened<C: ConnectionTrait>(db: &C) -> Result<Vec<Payment>, DbErr>
     .await
 }
 
-/// Records where the customer pays; `false` when the payment was opened already or is
-/// no longer waiting (its order ended meanwhile).
+/// Records which provider opened the payment and where the customer pays; `false` when
+/// the payment was opened already or is no longer waiting (its order ended meanwhile).
 pub async fn mark_opened<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
-    checkout_url: &str,
-    provider_ref: Option<&str>,
+    provider: &str,
+    opened: &Opened,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let res = db
         .execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "UPDATE payments SET checkout_url = $1, provider_ref = $2, updated_at = $3 \
-             WHERE id = $4 AND checkout_url IS NULL AND status = $5",
+            "UPDATE payments SET provider = $1, checkout_url = $2, provider_ref = $3, updated_at = $4 \
+             WHERE id = $5 AND checkout_url IS NULL AND status = $6",
             [
-                checkout_url.into(),
-                provider_ref.map(str::to_owned).into(),
+                provider.into(),
+                opened.checkout_url.clone().into(),
+                opened.provider_ref.clone().into(),
                 now.into(),
                 id.into(),
                 REQUIRES_PAYMENT.into(),

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
 use serde_json::{Value, json};
-use testkit::shop::{add, address, order_awaiting_payment, order_when};
+use testkit::shop::{CARD_OK, add, address, order_awaiting_payment, order_when, pay, place};
 use testkit::{Backend, TestApp, TestResponse};
 
 use crate::{customer, eventually, payment_path};
@@ -186,8 +186,8 @@ async fn notify(app: &TestApp, body: &Value) -> TestResponse {
         .await
 }
 
-pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backend) {
-    let fake = start_fake().await;
+/// A shop taking payments through the fake Midtrans.
+async fn midtrans_shop(backend: Backend, fake: &Fake) -> TestApp {
     let base = fake.base.lock().expect("lock").clone();
     let app = TestApp::spawn_with(backend, |s| {
         s.payments.provider_retry_ms = 100;
@@ -198,8 +198,12 @@ pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backen
     })
     .await;
     *fake.notify_to.lock().expect("lock") = Some(app.url("/api/v1/payments/webhooks/midtrans"));
+    app
+}
 
-    // A shop selling in rupiah: a 50,000 IDR kettle, 10,000 IDR shipping.
+/// A shop selling in rupiah: a 50,000 IDR kettle, 10,000 IDR shipping. Returns a
+/// customer's token and address with the kettle in the cart.
+async fn kettle_in_cart(app: &TestApp) -> (String, String) {
     let admin = app.staff_token("admin").await;
     let zone = app
         .post(
@@ -227,9 +231,17 @@ pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backen
         )
         .await;
     kettle.assert_status(201);
-    let (_, me) = customer(&app).await;
-    let home = address(&app, &me).await;
-    add(&app, &me, kettle.body["id"].as_str().expect("id"), 1).await;
+    let (_, me) = customer(app).await;
+    let home = address(app, &me).await;
+    add(app, &me, kettle.body["id"].as_str().expect("id"), 1).await;
+    (me, home)
+}
+
+pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backend) {
+    let fake = start_fake().await;
+    let base = fake.base.lock().expect("lock").clone();
+    let app = midtrans_shop(backend, &fake).await;
+    let (me, home) = kettle_in_cart(&app).await;
     // Snap is down for longer than the bus would redeliver an event (8 times here): the
     // payment is still opened, by asking again until Snap answers.
     fake.down_for.store(OUTAGE, Ordering::SeqCst);
@@ -280,4 +292,49 @@ pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backen
     assert_eq!(asked[0]["body"]["refund_key"], refund.body["id"]);
 }
 
-testkit::backend_tests!(midtrans_takes_an_order_through_snap_and_refunds_it);
+/// A payment recorded while Snap was down, and the shop then stops offering Midtrans:
+/// the payment is opened with the provider the shop has now, and the order can be paid.
+pub async fn a_payment_never_opened_follows_the_shop_to_its_new_provider(backend: Backend) {
+    let fake = start_fake().await;
+    fake.down_for.store(usize::MAX, Ordering::SeqCst);
+    let mut app = midtrans_shop(backend, &fake).await;
+    let (me, home) = kettle_in_cart(&app).await;
+    let placed = place(&app, &me, &home).await;
+    let id = placed["id"].as_str().expect("id").to_owned();
+    // Payments recorded the payment for Midtrans and keeps asking Snap.
+    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
+    while fake.snap_calls.load(Ordering::SeqCst) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Snap was never asked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let waiting = app.get(&format!("/api/v1/orders/{id}"), Some(&me)).await;
+    assert!(
+        waiting.body["payment"].is_null(),
+        "Snap never answered: {}",
+        waiting.body
+    );
+
+    app.restart(|s| {
+        s.payments.provider = "sandbox".into();
+        s.payments.midtrans_server_key = None;
+    })
+    .await;
+    let order = order_when(&app, &me, &id, "given a sandbox payment", |o| {
+        o["payment"]["checkout_url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/sandbox/pay"))
+    })
+    .await;
+    let payment = order["payment"]["id"].as_str().expect("payment");
+    pay(&app, &me, payment, CARD_OK).await.assert_status(202);
+    order_when(&app, &me, &id, "paid", |o| o["status"] == "paid").await;
+    assert!(fake.transactions.lock().expect("lock").is_empty());
+}
+
+testkit::backend_tests!(
+    midtrans_takes_an_order_through_snap_and_refunds_it,
+    a_payment_never_opened_follows_the_shop_to_its_new_provider,
+);
