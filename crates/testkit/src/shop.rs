@@ -58,6 +58,17 @@ async fn known_to_shipping(app: &TestApp, product_id: &str) {
 
 /// A shop that ships to Indonesia: `standard`, 5.00 up to 1 kg, 9.00 up to 5 kg.
 pub async fn shipping_to_indonesia(app: &TestApp) {
+    ships_to_indonesia(
+        app,
+        json!({"carrier": "Mercato Post", "service_code": "standard", "name": "Standard", "currency": "USD",
+               "brackets": [{"up_to_grams": 1000, "price": 500}, {"up_to_grams": 5000, "price": 900}],
+               "min_days": 2, "max_days": 4}),
+    )
+    .await;
+}
+
+/// An Indonesia shipping zone with one `rate` (a rate body without its `zone_id`).
+pub async fn ships_to_indonesia(app: &TestApp, mut rate: Value) {
     let admin = app.staff_token("admin").await;
     let zone = app
         .post(
@@ -67,15 +78,10 @@ pub async fn shipping_to_indonesia(app: &TestApp) {
         )
         .await;
     zone.assert_status(201);
-    app.post(
-        "/api/v1/admin/shipping/rates",
-        Some(&admin),
-        json!({"zone_id": zone.body["id"], "carrier": "Mercato Post", "service_code": "standard", "name": "Standard",
-               "currency": "USD", "brackets": [{"up_to_grams": 1000, "price": 500}, {"up_to_grams": 5000, "price": 900}],
-               "min_days": 2, "max_days": 4}),
-    )
-    .await
-    .assert_status(201);
+    rate["zone_id"] = zone.body["id"].clone();
+    app.post("/api/v1/admin/shipping/rates", Some(&admin), rate)
+        .await
+        .assert_status(201);
 }
 
 /// Adds an address in Jakarta to the customer's account, returning its id.

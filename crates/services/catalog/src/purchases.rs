@@ -101,8 +101,8 @@ mod tests {
         row.try_get("", "n").unwrap()
     }
 
-    #[tokio::test]
-    async fn a_paid_order_is_recorded_once_however_often_it_arrives() {
+    /// The handler over a fresh in-memory catalog database.
+    async fn recorder() -> (DatabaseConnection, RecordPurchases) {
         let db = platform::db::connect::<crate::Migrator>("sqlite::memory:", 1)
             .await
             .unwrap();
@@ -110,38 +110,40 @@ mod tests {
             db: db.clone(),
             clock: Arc::new(SystemClock),
         };
-        let (customer, mug, cup) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        (db, handler)
+    }
+
+    /// `orders.order.paid.v1` for one of each product, under a new event id.
+    fn paid(customer_id: Uuid, order_id: Uuid, products: &[Uuid]) -> Envelope {
         let paid = OrderPaid {
-            order_id: Uuid::now_v7(),
-            customer_id: customer,
-            lines: vec![line(mug), line(cup)],
-            total: 2000,
+            order_id,
+            customer_id,
+            lines: products.iter().map(|p| line(*p)).collect(),
+            total: 1000 * products.len() as i64,
             currency: "USD".into(),
             recipient: Recipient::default(),
         };
-        let envelope = Envelope::wrap(&paid, 1, Utc::now(), None).unwrap();
+        Envelope::wrap(&paid, 1, Utc::now(), None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_paid_order_is_recorded_once_however_often_it_arrives() {
+        let (db, handler) = recorder().await;
+        let (customer, mug, cup) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let order = Uuid::now_v7();
+        let envelope = paid(customer, order, &[mug, cup]);
         handler.handle(&envelope).await.unwrap();
         handler.handle(&envelope).await.unwrap();
         // The same order announced again under a new event id.
-        let again = Envelope::wrap(&paid, 1, Utc::now(), None).unwrap();
-        handler.handle(&again).await.unwrap();
+        handler
+            .handle(&paid(customer, order, &[mug, cup]))
+            .await
+            .unwrap();
 
         assert_eq!(purchase_count(&db).await, 2);
         assert!(purchases::bought(&db, customer, mug).await.unwrap());
         assert!(purchases::bought(&db, customer, cup).await.unwrap());
         assert!(!purchases::bought(&db, Uuid::now_v7(), mug).await.unwrap());
-    }
-
-    fn paid(customer_id: Uuid, order_id: Uuid, product_id: Uuid) -> Envelope {
-        let paid = OrderPaid {
-            order_id,
-            customer_id,
-            lines: vec![line(product_id)],
-            total: 1000,
-            currency: "USD".into(),
-            recipient: Recipient::default(),
-        };
-        Envelope::wrap(&paid, 1, Utc::now(), None).unwrap()
     }
 
     fn cancelled(customer_id: Uuid, order_id: Uuid, was_paid: bool) -> Envelope {
@@ -157,18 +159,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_cancelled_paid_order_no_longer_entitles_a_review_in_either_order() {
-        let db = platform::db::connect::<crate::Migrator>("sqlite::memory:", 1)
-            .await
-            .unwrap();
-        let handler = RecordPurchases {
-            db: db.clone(),
-            clock: Arc::new(SystemClock),
-        };
+        let (db, handler) = recorder().await;
         let (customer, mug, cup) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
 
         // Paid, then cancelled.
         let first = Uuid::now_v7();
-        handler.handle(&paid(customer, first, mug)).await.unwrap();
+        handler
+            .handle(&paid(customer, first, &[mug]))
+            .await
+            .unwrap();
         assert!(purchases::bought(&db, customer, mug).await.unwrap());
         handler
             .handle(&cancelled(customer, first, true))
@@ -182,13 +181,16 @@ mod tests {
             .handle(&cancelled(customer, second, true))
             .await
             .unwrap();
-        handler.handle(&paid(customer, second, cup)).await.unwrap();
+        handler
+            .handle(&paid(customer, second, &[cup]))
+            .await
+            .unwrap();
         assert!(!purchases::bought(&db, customer, cup).await.unwrap());
 
         // Another order that was kept still counts; an unpaid cancellation withdraws
         // nothing.
         let kept = Uuid::now_v7();
-        handler.handle(&paid(customer, kept, mug)).await.unwrap();
+        handler.handle(&paid(customer, kept, &[mug])).await.unwrap();
         handler
             .handle(&cancelled(customer, kept, false))
             .await

@@ -12,7 +12,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
 use serde_json::{Value, json};
-use testkit::shop::{CARD_OK, add, address, order_awaiting_payment, order_when, pay, place};
+use testkit::shop::{
+    CARD_OK, add, address, order_awaiting_payment, order_when, pay, place, ships_to_indonesia,
+};
 use testkit::{Backend, TestApp, TestResponse};
 
 use crate::{customer, eventually, payment_path};
@@ -204,23 +206,12 @@ async fn midtrans_shop(backend: Backend, fake: &Fake) -> TestApp {
 /// A shop selling in rupiah: a 50,000 IDR kettle, 10,000 IDR shipping. Returns a
 /// customer's token and address with the kettle in the cart.
 async fn kettle_in_cart(app: &TestApp) -> (String, String) {
-    let admin = app.staff_token("admin").await;
-    let zone = app
-        .post(
-            "/api/v1/admin/shipping/zones",
-            Some(&admin),
-            json!({"name": "Indonesia", "country": "ID"}),
-        )
-        .await;
-    zone.assert_status(201);
-    app.post(
-        "/api/v1/admin/shipping/rates",
-        Some(&admin),
-        json!({"zone_id": zone.body["id"], "carrier": "JNE", "service_code": "standard", "name": "Reguler",
-               "currency": "IDR", "brackets": [{"up_to_grams": 5000, "price": 1_000_000}], "min_days": 2, "max_days": 3}),
+    ships_to_indonesia(
+        app,
+        json!({"carrier": "JNE", "service_code": "standard", "name": "Reguler", "currency": "IDR",
+               "brackets": [{"up_to_grams": 5000, "price": 1_000_000}], "min_days": 2, "max_days": 3}),
     )
-    .await
-    .assert_status(201);
+    .await;
     let inventory = app.staff_token("inventory").await;
     let kettle = app
         .post(
