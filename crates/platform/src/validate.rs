@@ -39,8 +39,44 @@ impl Fields {
         }
     }
 
-    /// Trims `value` and checks its length in characters; an empty required text fails.
+    /// A one-line field (a name, a label, an address line): trimmed, `min..=max`
+    /// characters, and free of control characters (newline and tab included), bidi
+    /// embeddings, overrides and isolates, line separators and the byte-order mark.
+    /// Those are invisible or reorder what readers see, so a product or a recipient
+    /// name that carries one can pass for another.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> Option<String> {
+        let trimmed = self.bounded(field, value, min, max)?;
+        if let Some(bad) = trimmed.chars().find(|c| is_invisible_or_reordering(*c)) {
+            self.add(field, refusal_of(bad));
+            return None;
+        }
+        Some(trimmed)
+    }
+
+    /// A multi-line field (a description, a review): as [`Fields::text`], but newlines
+    /// and tabs are allowed. CRLF is stored as LF, so a browser's text area passes and
+    /// lengths count what readers see.
+    pub fn multiline(
+        &mut self,
+        field: &str,
+        value: &str,
+        min: usize,
+        max: usize,
+    ) -> Option<String> {
+        let normalized = value.replace("\r\n", "\n");
+        let trimmed = self.bounded(field, &normalized, min, max)?;
+        if let Some(bad) = trimmed
+            .chars()
+            .find(|c| *c != '\n' && *c != '\t' && is_invisible_or_reordering(*c))
+        {
+            self.add(field, refusal_of(bad));
+            return None;
+        }
+        Some(trimmed)
+    }
+
+    /// Trims and checks the length in characters; an empty required text fails.
+    fn bounded(&mut self, field: &str, value: &str, min: usize, max: usize) -> Option<String> {
         let trimmed = value.trim();
         let len = trimmed.chars().count();
         if len < min {
@@ -56,14 +92,22 @@ impl Fields {
         } else if len > max {
             self.add(field, format!("must be at most {max} characters"));
             None
-        } else if trimmed
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            self.add(field, "must not contain control characters");
-            None
         } else {
             Some(trimmed.to_owned())
+        }
+    }
+
+    /// Checks a count (stock, a quantity, an adjustment's size) against
+    /// `0..=`[`MAX_COUNT`]; negative values are refused unless `signed`.
+    pub fn count(&mut self, field: &str, value: i64, signed: bool) -> Option<i64> {
+        if !signed && value < 0 {
+            self.add(field, "must not be negative");
+            None
+        } else if value.unsigned_abs() > MAX_COUNT as u64 {
+            self.add(field, format!("must be at most {MAX_COUNT} in size"));
+            None
+        } else {
+            Some(value)
         }
     }
 
@@ -80,13 +124,49 @@ impl Fields {
     }
 }
 
-/// ISO 4217: three upper-case letters.
+/// The largest count the shop accepts anywhere: units in stock, an adjustment, units
+/// ordered or sold. A billion is beyond any shop's shelf and far inside every integer
+/// column and sum the shop keeps, so no arithmetic on counts can overflow.
+pub const MAX_COUNT: i64 = 1_000_000_000;
+
+/// Whether a character is invisible or changes the order text is displayed in: control
+/// characters, bidi embeddings, overrides, isolates and marks, zero-width joiners and
+/// spaces, line and paragraph separators and the byte-order mark.
+pub fn is_invisible_or_reordering(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+fn refusal_of(c: char) -> String {
+    match c {
+        '\n' | '\r' => "must be a single line".into(),
+        c if c.is_control() => "must not contain control characters".into(),
+        c => format!(
+            "must not contain invisible or direction-changing characters (U+{:04X})",
+            u32::from(c)
+        ),
+    }
+}
+
+/// ISO 4217 currency codes in use (the active list, without funds, metals and testing
+/// codes), so a typo like `USB` or a made-up `XYZ` is refused rather than stored.
+const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG";
+
+/// An ISO 4217 currency code in use, upper-cased (`idr` is `IDR`).
 pub fn parse_currency(raw: &str) -> Result<String, String> {
     let c = raw.trim().to_ascii_uppercase();
-    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+    if c.len() == 3 && CURRENCIES.split(' ').any(|known| known == c) {
         Ok(c)
     } else {
-        Err("must be an ISO 4217 currency code like USD or IDR".into())
+        Err("must be an ISO 4217 currency code in use, like USD, EUR or IDR".into())
     }
 }
 
@@ -172,6 +252,68 @@ mod tests {
         assert!(f.text("name", "abcdefghijk", 1, 10).is_none());
         assert!(f.text("name", "a\u{0}b", 1, 10).is_none());
         assert!(f.finish().is_err());
+    }
+
+    #[test]
+    fn one_line_text_refuses_what_hides_or_reorders_it() {
+        for bad in [
+            "Ann\nSmith",
+            "Ann\tSmith",
+            "Ann\rSmith",
+            "evil\u{202E}gnp.exe",
+            "\u{FEFF}Ann",
+            "An\u{200B}n",
+            "Ann\u{2066}x\u{2069}",
+            "Ann\u{2028}Smith",
+        ] {
+            let mut f = Fields::new();
+            assert!(f.text("name", bad, 1, 40).is_none(), "{bad:?} accepted");
+            assert!(f.finish().is_err());
+        }
+        let mut f = Fields::new();
+        assert_eq!(
+            f.text("name", "Zoë Ødegård 李", 1, 40).as_deref(),
+            Some("Zoë Ødegård 李")
+        );
+        assert_eq!(
+            f.text("name", "مرحبا بالعالم", 1, 40).as_deref(),
+            Some("مرحبا بالعالم")
+        );
+        assert!(f.finish().is_ok());
+    }
+
+    #[test]
+    fn multi_line_text_keeps_lines_and_tabs_only() {
+        let mut f = Fields::new();
+        assert_eq!(
+            f.multiline("body", "first\r\nsecond\tend", 0, 100)
+                .as_deref(),
+            Some("first\nsecond\tend")
+        );
+        assert!(f.multiline("body", "a\u{7}b", 0, 100).is_none());
+        assert!(f.multiline("body", "a\u{202D}b", 0, 100).is_none());
+        assert!(f.finish().is_err());
+    }
+
+    #[test]
+    fn counts_are_bounded_by_a_billion() {
+        let mut f = Fields::new();
+        assert_eq!(f.count("on_hand", MAX_COUNT, false), Some(MAX_COUNT));
+        assert_eq!(f.count("adjust_by", -MAX_COUNT, true), Some(-MAX_COUNT));
+        assert!(f.is_empty());
+        assert_eq!(f.count("on_hand", i64::MAX, false), None);
+        assert_eq!(f.count("on_hand", -1, false), None);
+        assert_eq!(f.count("adjust_by", i64::MIN, true), None);
+        assert!(f.finish().is_err());
+    }
+
+    #[test]
+    fn only_currencies_in_use_are_accepted() {
+        assert_eq!(parse_currency(" idr ").unwrap(), "IDR");
+        assert_eq!(parse_currency("EUR").unwrap(), "EUR");
+        for bad in ["XYZ", "USB", "US", "EURO", "", "XAU", "XTS"] {
+            assert!(parse_currency(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     proptest! {

@@ -4,8 +4,10 @@ use platform::validate::Fields;
 
 /// Upper bound for a price in minor units (ten billion of a currency's major unit).
 pub const MAX_PRICE: i64 = 1_000_000_000_000;
-/// The largest side or weight we accept: 100 m, 100 t. Anything bigger is a typo.
-pub const MAX_MM: i64 = 100_000;
+/// The longest side and the heaviest weight we accept: 10 m and 100 t. Anything bigger
+/// is a typo, and these bounds keep a quote's arithmetic exact: a hundred lines of a
+/// thousand such parcels come to 10¹⁷ mm³ and 10¹³ g, far inside an `i64`.
+pub const MAX_MM: i64 = 10_000;
 pub const MAX_GRAMS: i64 = 100_000_000;
 pub const MAX_CATEGORIES: usize = 20;
 
@@ -91,7 +93,7 @@ pub fn parse_naming(
         (None, None, None) => None,
     };
     let description = match (input.description, base) {
-        (Some(d), _) => f.text("description", d, 0, max_description),
+        (Some(d), _) => f.multiline("description", d, 0, max_description),
         (None, Some((_, _, d))) => Some(d.to_owned()),
         (None, None) => Some(String::new()),
     };

@@ -35,25 +35,13 @@ impl Stars {
 /// Checks an optional title: one line of at most [`MAX_TITLE`] characters; blank means
 /// no title.
 pub fn parse_title(f: &mut Fields, raw: &str) -> Option<String> {
-    let title = normalize_newlines(raw);
-    if title.contains('\n') {
-        f.add("title", "must be a single line");
-        return None;
-    }
-    f.text("title", &title, 0, MAX_TITLE)
-        .filter(|t| !t.is_empty())
+    f.text("title", raw, 0, MAX_TITLE).filter(|t| !t.is_empty())
 }
 
-/// Checks a body: at most [`MAX_BODY`] characters, possibly empty. `None` when invalid
-/// (reported in `f`).
+/// Checks a body: at most [`MAX_BODY`] characters, possibly empty, newlines kept. `None`
+/// when invalid (reported in `f`).
 pub fn parse_body(f: &mut Fields, raw: &str) -> Option<String> {
-    f.text("body", &normalize_newlines(raw), 0, MAX_BODY)
-}
-
-/// Browsers submit text areas with CRLF line breaks; store one kind of newline so a
-/// CR is not refused as a control character and lengths count what readers see.
-fn normalize_newlines(raw: &str) -> String {
-    raw.replace("\r\n", "\n")
+    f.multiline("body", raw, 0, MAX_BODY)
 }
 
 /// What one review adds to its product's rating: its stars while visible, nothing

@@ -1,5 +1,7 @@
 //! Stock arithmetic: what a staff change does to a product's counts.
 
+use platform::validate::MAX_COUNT;
+
 /// A product's stock. `reserved` units belong to orders awaiting payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stock {
@@ -25,6 +27,8 @@ pub enum StockChange {
 pub enum StockError {
     /// The count would drop below what is reserved for orders (or below zero).
     BelowReserved { reserved: i64 },
+    /// The count would pass [`MAX_COUNT`], the bound of every count in the shop.
+    AboveMaximum,
 }
 
 /// The on-hand count after `change`; never negative, never below the reservations.
@@ -37,6 +41,9 @@ pub fn apply(stock: Stock, change: StockChange) -> Result<i64, StockError> {
         return Err(StockError::BelowReserved {
             reserved: stock.reserved,
         });
+    }
+    if next > MAX_COUNT {
+        return Err(StockError::AboveMaximum);
     }
     Ok(next)
 }
@@ -66,6 +73,10 @@ mod tests {
             )
             .is_err()
         );
-        assert_eq!(apply(s, StockChange::Adjust(i64::MAX)), Ok(i64::MAX));
+        assert_eq!(apply(s, StockChange::Adjust(MAX_COUNT - 10)), Ok(MAX_COUNT));
+        assert_eq!(
+            apply(s, StockChange::Adjust(MAX_COUNT - 9)),
+            Err(StockError::AboveMaximum)
+        );
     }
 }

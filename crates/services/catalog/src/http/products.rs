@@ -61,13 +61,15 @@ pub struct ListParams {
     pub limit: Option<u64>,
 }
 
-/// Search words: runs of letters and digits in any script, lower-cased, at most 8.
-/// Everything else (quotes, operators, punctuation) separates words, so nothing a
-/// client types can change the meaning of the full-text query.
+/// Search words: runs of letters and digits in any script, lower-cased, at most 8 of
+/// at most 40 characters each (no product name has longer words, and each word is a
+/// prefix query the index answers). Everything else (quotes, operators, punctuation)
+/// separates words, so nothing a client types can change the meaning of the full-text
+/// query.
 fn terms(q: &str) -> Vec<String> {
     q.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .map(|w| w.chars().take(40).collect::<String>().to_lowercase())
         .take(8)
         .collect()
 }
@@ -369,7 +371,7 @@ async fn parse(
         f.add("stock", "changes through PUT /api/v1/products/{id}/stock");
     }
     if let Some(stock) = input.stock {
-        check_amount(&mut f, "stock", stock, 1_000_000_000);
+        f.count("stock", stock, false);
     }
     f.finish()?;
     Ok(ProductFields {

@@ -8,6 +8,7 @@ use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult};
 use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp, required_version, with_etag};
+use platform::validate::{Fields, MAX_COUNT};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -49,15 +50,20 @@ async fn set_stock(
     headers: HeaderMap,
     ApiJson(input): ApiJson<StockInput>,
 ) -> ApiResult<Response> {
+    let mut f = Fields::new();
     let change = match (input.on_hand, input.adjust_by) {
-        (Some(n), None) => StockChange::Set(n),
-        (None, Some(d)) => StockChange::Adjust(d),
+        (Some(n), None) => f.count("on_hand", n, false).map(StockChange::Set),
+        (None, Some(d)) => f.count("adjust_by", d, true).map(StockChange::Adjust),
         _ => {
             return Err(ApiError::field(
                 "on_hand",
                 "send exactly one of on_hand and adjust_by",
             ));
         }
+    };
+    f.finish()?;
+    let Some(change) = change else {
+        return Err(ApiError::field("on_hand", "is invalid"));
     };
     let expected = required_version(&headers, input.version)?;
     let now = s.ctx.clock.now();
@@ -68,15 +74,18 @@ async fn set_stock(
     if expected != current.stock_version {
         return Err(ApiError::stale_version(current.stock_version));
     }
-    let on_hand =
-        stock::apply(current.stock, change).map_err(|StockError::BelowReserved { reserved }| {
-            ApiError::conflict(
-                "insufficient_stock",
-                format!(
-                    "stock cannot go below zero or below the {reserved} unit(s) reserved for orders"
-                ),
-            )
-        })?;
+    let on_hand = stock::apply(current.stock, change).map_err(|e| match e {
+        StockError::BelowReserved { reserved } => ApiError::conflict(
+            "insufficient_stock",
+            format!(
+                "stock cannot go below zero or below the {reserved} unit(s) reserved for orders"
+            ),
+        ),
+        StockError::AboveMaximum => ApiError::field(
+            "adjust_by",
+            format!("would take the stock above {MAX_COUNT}"),
+        ),
+    })?;
     if !products::set_on_hand(&txn, id, expected, on_hand, now).await? {
         return Err(ApiError::stale_version(current.stock_version));
     }

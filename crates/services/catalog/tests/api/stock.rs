@@ -139,7 +139,8 @@ pub async fn stock_never_goes_below_zero(backend: Backend) {
     .await;
 
     too_much.assert_problem(409);
-    negative.assert_problem(409);
+    negative.assert_problem(422);
+    assert_eq!(negative.error_fields(), vec!["on_hand"]);
     to_zero.assert_status(200);
     assert_eq!(to_zero.body["on_hand"], 0);
     assert_eq!(
@@ -155,6 +156,35 @@ pub async fn stock_never_goes_below_zero(backend: Backend) {
     .await
     .assert_problem(409);
     assert_eq!(staff_view(&app, &token, id).await["stock"]["on_hand"], 0);
+}
+
+/// Every count in the shop stays within a billion, so no sum of counts can overflow.
+pub async fn stock_stays_within_a_billion(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = inventory(&app).await;
+    let p = create_product(&app, &token, "Widget", 500).await;
+    let id = text(&p, "id");
+
+    for (body, field) in [
+        (json!({"on_hand": i64::MAX, "version": 1}), "on_hand"),
+        (json!({"on_hand": 1_000_000_001, "version": 1}), "on_hand"),
+        (json!({"adjust_by": i64::MIN, "version": 1}), "adjust_by"),
+        (json!({"adjust_by": 999_999_996, "version": 1}), "adjust_by"),
+    ] {
+        let res = put_stock(&app, Some(&token), id, body.clone()).await;
+        res.assert_problem(422);
+        assert_eq!(res.error_fields(), vec![field], "{body}: {}", res.text);
+    }
+
+    let most = put_stock(
+        &app,
+        Some(&token),
+        id,
+        json!({"adjust_by": 999_999_995, "version": 1}),
+    )
+    .await;
+    most.assert_status(200);
+    assert_eq!(most.body["on_hand"], 1_000_000_000);
 }
 
 pub async fn availability_follows_the_stock(backend: Backend) {
@@ -241,6 +271,7 @@ testkit::backend_tests!(
     a_stale_or_missing_stock_version_is_refused,
     stock_needs_exactly_one_of_on_hand_and_adjust_by,
     stock_never_goes_below_zero,
+    stock_stays_within_a_billion,
     availability_follows_the_stock,
     stock_of_an_unknown_product_is_not_found,
     stock_changes_need_an_inventory_token,
