@@ -14,7 +14,7 @@ use platform::events::SharedBus;
 use platform::events::embedded::EmbeddedBus;
 use platform::events::jetstream::JetStreamBus;
 use platform::events::outbox::Relay;
-use platform::http::{Probe, Readiness, Server};
+use platform::http::{ConnectionLimits, KernelOptions, Probe, Readiness, Server};
 use platform::ratelimit::{RateLimiter, RedisStore};
 use platform::service::{ServiceContext, ServiceParts, Topology};
 use platform::tasks::Tasks;
@@ -101,6 +101,9 @@ impl AppOptions {
 pub struct App {
     server: Server,
     router: axum::Router,
+    limits: ConnectionLimits,
+    /// `/metrics` on its own listener, when `http.metrics_listen` asks for one.
+    metrics: Option<Server>,
     tasks: Tasks,
     pub bus: SharedBus,
     pub databases: Vec<(ServiceName, DatabaseConnection)>,
@@ -121,7 +124,19 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let tasks = self.tasks.clone();
-        let result = self.server.serve(self.router, shutdown).await;
+        if let Some(metrics) = self.metrics {
+            let limits = self.limits;
+            tasks.spawn("metrics-listener", async move {
+                metrics
+                    .serve(
+                        platform::http::metrics_router(),
+                        limits,
+                        std::future::pending(),
+                    )
+                    .await
+            });
+        }
+        let result = self.server.serve(self.router, self.limits, shutdown).await;
         tasks.abort_all();
         result
     }
@@ -366,10 +381,25 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         tracing::info!(service = service.as_str(), "service started");
     }
     let (router, openapi) = api.split_for_parts();
-    let router = platform::http::kernel(router, openapi, readiness, &settings.http);
+    let router = platform::http::kernel(
+        router,
+        openapi,
+        readiness,
+        &settings.http,
+        KernelOptions {
+            // Multipart framing adds a little to the file itself (media's own limit).
+            upload_limit_bytes: settings.media.max_upload_bytes + 64 * 1024,
+        },
+    );
+    let metrics = match settings.http.metrics_listen {
+        Some(addr) => Some(Server::bind(addr).await?),
+        None => None,
+    };
     Ok(App {
         server,
         router,
+        limits: ConnectionLimits::from(&settings.http),
+        metrics,
         tasks,
         bus,
         databases,

@@ -72,6 +72,20 @@ pub struct HttpSettings {
     pub trust_forwarded_for: bool,
     /// Mark auth cookies `Secure`. Browsers accept Secure cookies on http://localhost.
     pub secure_cookies: bool,
+    /// A connection that has not sent a whole request head within this many seconds is
+    /// closed, so slow clients cannot hold connections open a byte at a time.
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers) in bytes; larger ones get 431.
+    pub max_header_bytes: usize,
+    /// Longest pause, in seconds, between two pieces of a request body before the
+    /// request is answered 408.
+    pub body_read_timeout_secs: u64,
+    /// Requests handled at once by this process; past it a request is answered 503
+    /// with `Retry-After` at once instead of queueing until the machine is overrun.
+    pub max_concurrent_requests: usize,
+    /// Serve `/metrics` on this separate address (e.g. `0.0.0.0:9090` for a scraper).
+    /// Unset: `/metrics` is on the main listener and answers loopback clients only.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for HttpSettings {
@@ -83,6 +97,11 @@ impl Default for HttpSettings {
             request_timeout_secs: 30,
             trust_forwarded_for: false,
             secure_cookies: true,
+            header_read_timeout_secs: 10,
+            max_header_bytes: 32 * 1024,
+            body_read_timeout_secs: 10,
+            max_concurrent_requests: 512,
+            metrics_listen: None,
         }
     }
 }
@@ -197,6 +216,12 @@ pub struct AuthSettings {
     /// Where services that do not host identity fetch the verification keys, e.g.
     /// `http://identity:8080/.well-known/jwks.json`.
     pub jwks_url: Option<String>,
+    /// Password hashes computed at once (each takes 19 MiB and a core for tens of
+    /// milliseconds); 0 means one per core.
+    pub hash_concurrency: usize,
+    /// Hashes that may wait for a turn; past that a sign-in or registration is
+    /// answered 503 with `Retry-After` before any memory is taken.
+    pub hash_queue: usize,
 }
 
 impl Default for AuthSettings {
@@ -208,6 +233,8 @@ impl Default for AuthSettings {
             remember_me_days: 30,
             signing_key: None,
             jwks_url: None,
+            hash_concurrency: 0,
+            hash_queue: 32,
         }
     }
 }
@@ -232,29 +259,48 @@ impl Limit {
     }
 }
 
+/// Limits on what one client or one account can make the shop do. Sign-in limits are
+/// keyed so that a stranger cannot aim them at someone else: the strict one counts one
+/// client's attempts at one account, and the account-wide one only delays clients that
+/// never signed in to that account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitSettings {
     /// Set false to turn every limit off (load tests). `MERCATO_RATE_LIMITS__ENABLED`.
     pub enabled: bool,
-    /// Failed logins per account.
-    pub login_per_account: Limit,
-    /// Login attempts per client address.
+    /// Sign-in attempts from one client address, whatever the account.
     pub login_per_client: Limit,
+    /// Sign-in attempts at one account from one client address; a success starts over.
+    pub login_per_account_client: Limit,
+    /// Failed sign-ins at one account from anywhere before each further attempt from a
+    /// client that never signed in to it waits: 1 s, doubling per failure up to
+    /// `login_delay_max_secs`. Clients that signed in before are not delayed.
+    pub login_per_account: Limit,
+    pub login_delay_max_secs: u64,
     /// Wrong verification codes per client address.
     pub verify_per_client: Limit,
     /// Registrations, resends and reset requests per client address.
     pub mail_per_client: Limit,
+    /// Mails one address receives because a visitor asked for them (verification and
+    /// reset links, "someone tried to register with your address" notices); past it
+    /// the request is answered as usual and no mail is sent.
+    pub mail_per_recipient: Limit,
+    /// Email changes one customer may start (each mails the new address).
+    pub email_change_per_account: Limit,
 }
 
 impl Default for RateLimitSettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            login_per_account: Limit::new(5, 15 * 60),
             login_per_client: Limit::new(30, 15 * 60),
+            login_per_account_client: Limit::new(5, 15 * 60),
+            login_per_account: Limit::new(20, 60 * 60),
+            login_delay_max_secs: 300,
             verify_per_client: Limit::new(20, 15 * 60),
             mail_per_client: Limit::new(20, 60 * 60),
+            mail_per_recipient: Limit::new(5, 60 * 60),
+            email_change_per_account: Limit::new(5, 60 * 60),
         }
     }
 }
@@ -300,6 +346,14 @@ pub struct MediaSettings {
     pub max_pixels: u64,
     /// Lossy WebP quality of the variants, 0–100.
     pub webp_quality: f32,
+    /// Memory, in bytes, that decoding and rendering images may take at once. Each
+    /// image is charged by its pixel count before it is decoded; an image that would
+    /// take more than all of it is refused, and one that would take more than what is
+    /// left waits for its turn.
+    pub decode_memory_bytes: u64,
+    /// Uploads read and checked at once; past it an upload is answered 503 with
+    /// `Retry-After` before its body is read.
+    pub max_concurrent_uploads: usize,
 }
 
 impl Default for MediaSettings {
@@ -307,8 +361,10 @@ impl Default for MediaSettings {
         Self {
             storage_url: None,
             max_upload_bytes: 10 * 1024 * 1024,
-            max_pixels: 40_000_000,
+            max_pixels: 24_000_000,
             webp_quality: 80.0,
+            decode_memory_bytes: 256 * 1024 * 1024,
+            max_concurrent_uploads: 4,
         }
     }
 }

@@ -60,10 +60,20 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("unsupported media type")]
     UnsupportedMediaType(String),
+    /// The client stopped sending the request body.
+    #[error("request timeout")]
+    RequestTimeout(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A bounded resource (password hashing, image decoding, request slots) is full:
+    /// refused at once with `Retry-After`, rather than queued without end.
+    #[error("overloaded: {what}")]
+    Overloaded {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -162,6 +172,7 @@ impl ApiError {
                 "unsupported_media_type",
                 d.clone(),
             ),
+            Self::RequestTimeout(d) => (StatusCode::REQUEST_TIMEOUT, "timeout", d.clone()),
             Self::TooManyRequests { retry_after_secs } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -171,6 +182,11 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the service is temporarily unavailable".into(),
+            ),
+            Self::Overloaded { what, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                format!("the shop is busy ({what}); try again in a moment"),
             ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -214,7 +230,10 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let retry_after = match &self {
-            Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            Self::TooManyRequests { retry_after_secs }
+            | Self::Overloaded {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         };
         let errors = match self {

@@ -23,5 +23,6 @@ pub mod storage;
 pub mod tasks;
 pub mod telemetry;
 pub mod validate;
+pub mod work;
 
 pub use error::{ApiError, ApiResult};

@@ -78,3 +78,28 @@ pub fn paginate<R, T: ToSchema, P: Serialize>(
         next_cursor,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    use super::*;
+
+    proptest! {
+        /// Cursors come back from clients: whatever they send decodes or is a 422.
+        #[test]
+        fn any_cursor_decodes_or_is_refused(cursor in "\\PC{0,200}") {
+            let _ = decode_cursor::<Uuid>(&cursor);
+            let _ = decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor);
+            let _ = decode_cursor::<(i64, Uuid)>(&cursor);
+        }
+
+        #[test]
+        fn a_cursor_this_api_issued_decodes_to_its_position(n in any::<i64>(), id in any::<u128>()) {
+            let position = (n, Uuid::from_u128(id));
+            prop_assert_eq!(decode_cursor::<(i64, Uuid)>(&encode_cursor(&position)).ok(), Some(position));
+        }
+    }
+}

@@ -208,6 +208,41 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one more event of `key` in a window of `window_secs` and returns the count
+    /// so far; 0 when limits are off or the store is unreachable. For policies that
+    /// decide from the count themselves (a delay that grows with failures).
+    pub async fn count(&self, key: &str, window_secs: u64) -> u64 {
+        if !self.enabled {
+            return 0;
+        }
+        match self.store.incr(key, window_secs).await {
+            Ok((count, _)) => count,
+            Err(err) => {
+                tracing::warn!(error = format!("{err:#}"), "rate limit store unavailable");
+                0
+            }
+        }
+    }
+
+    /// Whether `key` was counted within its current window.
+    pub async fn seen(&self, key: &str) -> bool {
+        if !self.enabled {
+            return false;
+        }
+        matches!(self.store.get(key, 0).await, Ok((count, _)) if count > 0)
+    }
+
+    /// Refuses everything checked against `key` for `secs` seconds (a delay). A hold
+    /// already in place keeps its own end.
+    pub async fn hold(&self, key: &str, secs: u64) {
+        let _ = self.count(key, secs.max(1)).await;
+    }
+
+    /// `Err(TooManyRequests)` while a [`RateLimiter::hold`] on `key` lasts.
+    pub async fn check_hold(&self, key: &str) -> Result<(), ApiError> {
+        self.check(key, Limit::new(1, 1)).await
+    }
+
     pub async fn reset(&self, key: &str) {
         if let Err(err) = self.store.clear(key).await {
             tracing::warn!(error = format!("{err:#}"), "could not reset a rate limit");
@@ -234,6 +269,23 @@ mod tests {
         assert!(limiter.check("other", limit).await.is_ok());
         limiter.reset("k").await;
         assert!(limiter.hit("k", limit).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_hold_refuses_until_it_ends_and_counts_grow() {
+        let limiter = RateLimiter::in_memory(true);
+        assert!(limiter.check_hold("h").await.is_ok());
+        limiter.hold("h", 60).await;
+        match limiter.check_hold("h").await {
+            Err(ApiError::TooManyRequests { retry_after_secs }) => {
+                assert!((1..=60).contains(&retry_after_secs), "{retry_after_secs}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(limiter.count("c", 60).await, 1);
+        assert_eq!(limiter.count("c", 60).await, 2);
+        assert!(limiter.seen("c").await);
+        assert!(!limiter.seen("never").await);
     }
 
     #[tokio::test]

@@ -27,14 +27,50 @@ where
                 "expected a body with Content-Type: application/json".into(),
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge("the request body is larger than allowed".into())
-            } else {
-                ApiError::bad_request("unreadable_body", rejection.body_text())
-            }
-        })?;
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Whether reading a body failed because the client paused longer than
+/// `http.body_read_timeout_secs` (the kernel's timeout, somewhere in the error's chain).
+pub fn body_timed_out(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// The answer to a body that stopped arriving.
+pub fn body_timeout() -> ApiError {
+    ApiError::RequestTimeout("the request body stopped arriving; send it again".into())
+}
+
+/// A body read whole, for handlers that need its exact bytes (signatures, fingerprints),
+/// with the same problem answers as [`ApiJson`] for one that is too large or stalls.
+#[derive(Debug, Clone, Default)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge("the request body is larger than allowed".into())
+                } else if body_timed_out(&rejection) {
+                    body_timeout()
+                } else {
+                    ApiError::bad_request("unreadable_body", rejection.body_text())
+                }
+            })
     }
 }
 

@@ -44,15 +44,26 @@ impl Readiness {
     }
 }
 
-pub(crate) fn router(readiness: Readiness) -> Router {
-    Router::new()
+/// `/healthz` and `/readyz`, and `/metrics` for clients on this machine unless
+/// `metrics_elsewhere` (it is then served on its own listener by [`metrics_router`]).
+pub(crate) fn router(readiness: Readiness, metrics_elsewhere: bool) -> Router {
+    let mut router = Router::new()
         .route(
             "/healthz",
             get(|| async { axum::Json(json!({"status": "ok"})) }),
         )
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .with_state(Arc::new(readiness))
+        .route("/readyz", get(readyz));
+    if !metrics_elsewhere {
+        router = router.route("/metrics", get(local_metrics));
+    }
+    router.with_state(Arc::new(readiness))
+}
+
+/// `/metrics` alone, for the separate listener `http.metrics_listen`, where whoever
+/// can reach it may read it (the operator decides who can, by the address).
+pub fn metrics_router() -> Router {
+    prometheus();
+    Router::new().route("/metrics", get(metrics_text))
 }
 
 async fn readyz(State(readiness): State<Arc<Readiness>>) -> impl IntoResponse {
@@ -100,6 +111,12 @@ pub fn prometheus() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         handle
     })
+}
+
+/// Metrics tell request rates, routes and error counts: for the operator, not the
+/// public. On the main listener only clients on this machine read them.
+async fn local_metrics(_local: super::LocalClient) -> impl IntoResponse {
+    metrics_text().await
 }
 
 async fn metrics_text() -> impl IntoResponse {

@@ -1,14 +1,19 @@
 //! Cross-cutting request handling: ids, logs, metrics and headers.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use tokio::sync::Semaphore;
+use tower_http::timeout::TimeoutBody;
 use tracing::Instrument;
 
-use crate::error::problem_response;
+use crate::error::{ApiError, problem_response};
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -133,4 +138,93 @@ pub(crate) async fn problem_for_bare_errors(req: Request, next: Next) -> Respons
         }
     }
     out
+}
+
+/// The largest refused body still read (and dropped) so that its sender sees the 413.
+const DRAIN_AT_MOST: u64 = 16 * 1024 * 1024;
+
+/// What [`guard`] bounds, from the settings.
+#[derive(Clone)]
+pub(crate) struct Guards {
+    /// Requests being handled; a request that finds none free is refused.
+    pub slots: Arc<Semaphore>,
+    /// Largest body of a multipart upload, and of anything else.
+    pub upload_limit: u64,
+    pub body_limit: u64,
+    pub body_read_timeout: Duration,
+}
+
+/// Bounds the work one request can start before a handler sees it:
+/// - a request past `http.max_concurrent_requests` gets 503 with `Retry-After` at once
+///   (probes excepted, so an overloaded process still tells its orchestrator so);
+/// - a `Content-Length` above the limit gets 413 before a byte of the body is read;
+/// - a body that pauses longer than `http.body_read_timeout_secs` between two pieces
+///   fails its read, answered 408.
+pub(crate) async fn guard(State(g): State<Guards>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let probe = path == "/healthz" || path == "/readyz" || path == "/metrics";
+    let _slot = if probe {
+        None
+    } else {
+        match g.slots.clone().try_acquire_owned() {
+            Ok(slot) => Some(slot),
+            Err(_) => {
+                metrics::counter!("http_requests_shed_total").increment(1);
+                return ApiError::Overloaded {
+                    what: "too many requests at once",
+                    retry_after_secs: 1,
+                }
+                .into_response();
+            }
+        }
+    };
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    let limit = if is_multipart {
+        g.upload_limit
+    } else {
+        g.body_limit
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let timeout = g.body_read_timeout;
+    if let Some(declared) = declared.filter(|n| *n > limit) {
+        // A client that is still sending must read the answer before the connection
+        // closes, or its TCP stack throws the answer away: a body of sane size is read
+        // and dropped first. A huge one (an attack, or a client that waits for
+        // `100 Continue`) is refused at once.
+        if declared <= DRAIN_AT_MOST {
+            let mut body = std::pin::pin!(TimeoutBody::new(timeout, req.into_body()));
+            while let Some(Ok(_)) = body.as_mut().frame().await {}
+        }
+        let mut res =
+            ApiError::PayloadTooLarge(format!("the request body may be at most {limit} bytes"))
+                .into_response();
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
+    let req = req.map(|body| Body::new(TimeoutBody::new(timeout, body)));
+    next.run(req).await
+}
+
+/// Answers that say nothing about caching are stored nowhere: tokens, profiles, carts
+/// and orders must not linger in a browser's or a proxy's cache. Public answers that
+/// may be cached (products, images, the docs) set their own `Cache-Control`.
+pub(crate) async fn no_store_by_default(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    res
 }

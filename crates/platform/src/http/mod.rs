@@ -8,20 +8,23 @@ mod extract;
 mod health;
 pub mod idempotency;
 mod middleware;
+mod openapi;
 mod server;
 mod version;
 
-pub use client_ip::{ClientIp, TrustForwardedFor};
-pub use extract::{ApiJson, ApiQuery, parse_json};
-pub use health::{Probe, Readiness};
-pub use server::{Server, shutdown_signal};
+pub use client_ip::{ClientIp, LocalClient, TrustForwardedFor};
+pub use extract::{ApiJson, ApiQuery, RawBody, body_timed_out, body_timeout, parse_json};
+pub use health::{Probe, Readiness, metrics_router};
+pub use server::{ConnectionLimits, Server, shutdown_signal};
 pub use version::{if_match, if_none_match, required_version, with_etag};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::OpenApi;
@@ -29,19 +32,34 @@ use utoipa::openapi::OpenApi;
 use crate::config::HttpSettings;
 use crate::error::problem_response;
 
+/// What the kernel needs to know beyond the HTTP settings.
+pub struct KernelOptions {
+    /// Largest upload body (multipart) any route of this process accepts.
+    pub upload_limit_bytes: usize,
+}
+
 /// Wraps the merged service routers with the kernel's layers and endpoints.
 pub fn kernel(
     api: Router,
     openapi: OpenApi,
     readiness: Readiness,
     settings: &HttpSettings,
+    options: KernelOptions,
 ) -> Router {
     // Install the metrics recorder now, so requests before the first scrape count too.
     health::prometheus();
-    let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".into());
+    let mut document = serde_json::to_value(&openapi).unwrap_or_default();
+    openapi::document_kernel_answers(&mut document);
+    let openapi_json = serde_json::to_string(&document).unwrap_or_else(|_| "{}".into());
+    let guards = middleware::Guards {
+        slots: Arc::new(Semaphore::new(settings.max_concurrent_requests.max(1))),
+        upload_limit: options.upload_limit_bytes.max(settings.body_limit_bytes) as u64,
+        body_limit: settings.body_limit_bytes as u64,
+        body_read_timeout: Duration::from_secs(settings.body_read_timeout_secs.max(1)),
+    };
     Router::new()
         .merge(api)
-        .merge(health::router(readiness))
+        .merge(health::router(readiness, settings.metrics_listen.is_some()))
         .merge(docs::router(openapi_json))
         .fallback(|| async {
             problem_response(
@@ -56,6 +74,10 @@ pub fn kernel(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(settings.request_timeout_secs),
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            guards,
+            middleware::guard,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
             problem_response(
@@ -65,6 +87,7 @@ pub fn kernel(
                 Vec::new(),
             )
         }))
+        .layer(axum::middleware::from_fn(middleware::no_store_by_default))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(
             middleware::problem_for_bare_errors,

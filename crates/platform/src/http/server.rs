@@ -1,11 +1,47 @@
 //! Binding and serving: the listener is bound before serving starts so callers (tests)
 //! can bind port 0 and learn the real port.
+//!
+//! Connections are served by hyper directly rather than through `axum::serve`, which
+//! sets no timer: without one, hyper enforces no header-read timeout, and a client
+//! sending a byte every few seconds holds a connection (and its task) for as long as
+//! it likes. Here every connection must send its request head within
+//! `http.header_read_timeout_secs`, and a head larger than `http.max_header_bytes` is
+//! refused with 431.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::config::HttpSettings;
+
+/// How long in-flight requests may take to finish once shutdown begins.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Per-connection bounds, from the HTTP settings.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    pub header_read_timeout: Duration,
+    pub max_header_bytes: usize,
+}
+
+impl From<&HttpSettings> for ConnectionLimits {
+    fn from(s: &HttpSettings) -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(s.header_read_timeout_secs.max(1)),
+            max_header_bytes: s.max_header_bytes,
+        }
+    }
+}
 
 pub struct Server {
     listener: TcpListener,
@@ -25,19 +61,65 @@ impl Server {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (for at
+    /// most half a minute).
     pub async fn serve(
         self,
         app: Router,
+        limits: ConnectionLimits,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            // hyper's floor for its read buffer is 8 KiB; the head must fit in it.
+            .max_buf_size(limits.max_header_bytes.max(8192));
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(conn) => conn,
+                    Err(err) => {
+                        // Out of file descriptors, usually: wait a moment rather than spin.
+                        tracing::warn!(error = %err, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = app
+                .clone()
+                .map_request(move |mut req: hyper::Request<Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                });
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(err) = conn.await {
+                    tracing::debug!(client = %peer, error = %err, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        if tokio::time::timeout(DRAIN, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still running after the drain period were cut off");
+        }
+        Ok(())
     }
 }
 
