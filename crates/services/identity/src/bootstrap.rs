@@ -9,7 +9,7 @@ use platform::validate::{Fields, parse_email};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
-use crate::domain::password::{self, Password};
+use crate::domain::password::{Hasher, Password};
 use crate::store::accounts::{self, NewStaff, StaffMember};
 
 /// Creates a staff member. The first admin made this way is the bootstrap admin, who
@@ -48,7 +48,7 @@ pub async fn create_staff(
     let (Some(email), Some(name), Some(role), Some(pw)) = (email, name, role, pw) else {
         anyhow::bail!("invalid input")
     };
-    let hash = password::hash(&pw).await?;
+    let hash = Hasher::new(1, 0).hash(&pw).await?;
     let now = clock.now();
     let txn = platform::db::begin_write(db).await?;
     if accounts::staff_by_email(&txn, &email).await?.is_some() {

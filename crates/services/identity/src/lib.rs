@@ -13,12 +13,14 @@ mod http;
 mod migrations;
 mod sessions;
 mod store;
+mod throttle;
 mod verification;
 
 pub mod bootstrap;
 
 use std::sync::Arc;
 
+use domain::password::Hasher;
 use platform::auth::SigningKey;
 use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
@@ -32,6 +34,8 @@ pub const NAME: &str = "identity";
 pub(crate) struct AppState {
     pub ctx: ServiceContext,
     pub key: Arc<SigningKey>,
+    /// Every password hash and check goes through it: a fixed number at once.
+    pub hasher: Hasher,
 }
 
 platform::service_state!(AppState);
@@ -51,7 +55,9 @@ pub async fn start(ctx: ServiceContext, key: Arc<SigningKey>) -> anyhow::Result<
             .spawn("identity-outbox-relay", ctx.relay.clone().run());
     }
     let db = ctx.db.clone();
-    let state = AppState { ctx, key };
+    let auth = &ctx.settings.auth;
+    let hasher = Hasher::new(auth.hash_concurrency, auth.hash_queue);
+    let state = AppState { ctx, key, hasher };
     Ok(ServiceParts {
         router: http::router(state),
         probes: vec![Probe::new("identity.database", move || {

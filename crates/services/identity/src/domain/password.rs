@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use platform::ApiError;
+use platform::work::BoundedPool;
 
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 128;
@@ -58,43 +60,69 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes on the blocking pool: argon2 is deliberately slow and would stall the runtime.
-pub async fn hash(password: &Password) -> anyhow::Result<String> {
-    let raw = password.0.clone();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(raw.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing: {e}"))
-    })
-    .await?
+/// Hashes and checks passwords, a bounded number at once.
+///
+/// Each argon2id run takes 19 MiB and tens of milliseconds of a core: unbounded, a burst
+/// of sign-ins takes the machine's memory. The pool runs about one hash per core and
+/// queues a few more; past that a request is refused with 503 and `Retry-After` before
+/// any memory is taken. Callers check their rate limits first, so a refused request
+/// costs no hash at all.
+#[derive(Clone)]
+pub struct Hasher {
+    pool: BoundedPool,
 }
 
-/// Checks `raw` against a stored hash. When there is no account, pass `None`: a dummy
-/// hash is checked anyway so the answer takes as long as for a real account and
-/// response times do not reveal which emails are registered.
-pub async fn verify(raw: &str, stored: Option<&str>) -> anyhow::Result<bool> {
-    static DUMMY: LazyLock<String> = LazyLock::new(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(b"dummy password for timing", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    });
-    let raw = raw.to_owned();
-    let (stored, real) = match stored {
-        Some(s) => (s.to_owned(), true),
-        None => (DUMMY.clone(), false),
-    };
-    tokio::task::spawn_blocking(move || {
-        let Ok(parsed) = PasswordHash::new(&stored) else {
-            return false;
+impl Hasher {
+    /// `concurrency` hashes at once (0: one per core), `queue` waiting.
+    pub fn new(concurrency: usize, queue: usize) -> Self {
+        let concurrency = if concurrency == 0 {
+            BoundedPool::cores()
+        } else {
+            concurrency
         };
-        argon2().verify_password(raw.as_bytes(), &parsed).is_ok() && real
-    })
-    .await
-    .map_err(Into::into)
+        Self {
+            pool: BoundedPool::new("password hashing", concurrency, queue),
+        }
+    }
+
+    pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
+        let raw = password.0.clone();
+        self.pool
+            .run(move || {
+                let salt = SaltString::generate(&mut OsRng);
+                argon2()
+                    .hash_password(raw.as_bytes(), &salt)
+                    .map(|h| h.to_string())
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing: {e}")))
+            })
+            .await?
+    }
+
+    /// Checks `raw` against a stored hash. When there is no account, pass `None`: a
+    /// dummy hash is checked anyway so the answer takes as long as for a real account
+    /// and response times do not reveal which emails are registered.
+    pub async fn verify(&self, raw: &str, stored: Option<&str>) -> Result<bool, ApiError> {
+        static DUMMY: LazyLock<String> = LazyLock::new(|| {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2()
+                .hash_password(b"dummy password for timing", &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        });
+        let raw = raw.to_owned();
+        let (stored, real) = match stored {
+            Some(s) => (s.to_owned(), true),
+            None => (DUMMY.clone(), false),
+        };
+        self.pool
+            .run(move || {
+                let Ok(parsed) = PasswordHash::new(&stored) else {
+                    return false;
+                };
+                argon2().verify_password(raw.as_bytes(), &parsed).is_ok() && real
+            })
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -130,21 +158,27 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
+        let hasher = Hasher::new(1, 4);
         let pw = Password::parse("correct horse battery staple", "a@b.co", "Ann").unwrap();
-        let h = hash(&pw).await.unwrap();
+        let h = hasher.hash(&pw).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(
-            verify("correct horse battery staple", Some(&h))
+            hasher
+                .verify("correct horse battery staple", Some(&h))
                 .await
                 .unwrap()
         );
         assert!(
-            !verify("wrong horse battery staple", Some(&h))
+            !hasher
+                .verify("wrong horse battery staple", Some(&h))
                 .await
                 .unwrap()
         );
         assert!(
-            !verify("dummy password for timing", None).await.unwrap(),
+            !hasher
+                .verify("dummy password for timing", None)
+                .await
+                .unwrap(),
             "no account never verifies"
         );
     }

@@ -18,7 +18,7 @@ use platform::auth::CustomerAuth;
 use platform::crypto::{random_token, sha256_hex};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
-use platform::http::{ApiJson, ClientIp};
+use platform::http::{ApiJson, ClientIp, RawBody};
 use platform::validate::{Fields, parse_email};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -28,12 +28,12 @@ use uuid::Uuid;
 
 use super::cookies;
 use super::me::CustomerView;
-use crate::domain::password::{self, Password};
+use crate::domain::password::Password;
 use crate::domain::{RESEND_COOLDOWN, RESET_TTL, RESETS_PER_WINDOW};
 use crate::sessions::{CUSTOMER, Issued, TokenPair};
 use crate::store::{accounts, one_time, sessions};
 use crate::verification::{self, CodeCheck};
-use crate::{AppState, changed_meanwhile};
+use crate::{AppState, changed_meanwhile, throttle};
 
 const REFRESH_PATH: &str = "/api/v1/auth";
 
@@ -88,7 +88,7 @@ async fn register(
         .await?;
 
     // Hash before looking the address up, so both answers cost the same time.
-    let hash = password::hash(&pw).await?;
+    let hash = s.hasher.hash(&pw).await?;
     let now = s.ctx.clock.now();
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     let created = match accounts::customer_by_email(&txn, &email).await? {
@@ -123,7 +123,9 @@ async fn register(
             // A taken address: its owner hears about it; the caller sees what a new
             // registration would look like.
             let txn = platform::db::begin_write(&s.ctx.db).await?;
-            if let Some(owner) = accounts::customer_by_email(&txn, &email).await? {
+            if let Some(owner) = accounts::customer_by_email(&txn, &email).await?
+                && throttle::mail_allowed(&s, &owner.email).await
+            {
                 let notice = RegistrationAttempted {
                     customer_id: owner.id,
                     email: owner.email.clone(),
@@ -253,7 +255,9 @@ async fn resend_verification(
         .filter(|c| !c.email_verified)
     {
         let last = one_time::latest_verification_for_customer(&txn, customer.id).await?;
-        if last.is_none_or(|v| now - v.created_at >= RESEND_COOLDOWN) {
+        if last.is_none_or(|v| now - v.created_at >= RESEND_COOLDOWN)
+            && throttle::mail_allowed(&s, &email).await
+        {
             verification::issue(
                 &txn,
                 &customer,
@@ -300,31 +304,22 @@ pub(super) fn session_response(
     }
 }
 
-/// Checks a password against the per-account and per-client limits; counts failures.
+/// Checks a password for `account` (`customer:<email>` or `staff:<email>`) within the
+/// sign-in limits, which are checked before the hash is.
 pub(super) async fn check_password(
     s: &AppState,
-    account_key: &str,
+    account: &str,
     ip: std::net::IpAddr,
     password: &str,
     stored_hash: Option<&str>,
 ) -> ApiResult<()> {
-    let limits = &s.ctx.settings.rate_limits;
-    s.ctx
-        .limiter
-        .hit(&format!("login:ip:{ip}"), limits.login_per_client)
-        .await?;
-    s.ctx
-        .limiter
-        .check(account_key, limits.login_per_account)
-        .await?;
-    if password::verify(password, stored_hash).await? {
-        s.ctx.limiter.reset(account_key).await;
+    let attempt = throttle::Attempt { account, ip };
+    throttle::admit(s, &attempt).await?;
+    if s.hasher.verify(password, stored_hash).await? {
+        throttle::succeeded(s, &attempt).await;
         Ok(())
     } else {
-        s.ctx
-            .limiter
-            .hit(account_key, limits.login_per_account)
-            .await?;
+        throttle::failed(s, &attempt).await;
         Err(ApiError::Unauthorized {
             code: "invalid_credentials",
             detail: "the email or password is wrong".into(),
@@ -350,7 +345,7 @@ async fn login(
     let customer = accounts::customer_by_email(&s.ctx.db, &email).await?;
     check_password(
         &s,
-        &format!("login:customer:{email}"),
+        &format!("customer:{email}"),
         ip,
         &req.password,
         customer.as_ref().map(|c| c.password_hash.as_str()),
@@ -398,7 +393,7 @@ pub(super) fn presented_refresh(headers: &HeaderMap, body: &[u8]) -> ApiResult<(
 async fn refresh(
     State(s): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let (token, from_cookie) = presented_refresh(&headers, &body)?;
     let issued = s.rotate(AccountKind::Customer, &token).await?;
@@ -444,6 +439,7 @@ async fn forgot_password(
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     if let Some(c) = accounts::customer_by_email(&txn, &email).await?
         && one_time::resets_since(&txn, c.id, now - RESET_TTL).await? < RESETS_PER_WINDOW
+        && throttle::mail_allowed(&s, &c.email).await
     {
         let token = random_token();
         let expires_at = now + RESET_TTL;
@@ -496,7 +492,7 @@ async fn reset_password(
     // A refused password rolls the transaction back, so the link still works.
     let pw = Password::parse(&req.password, &customer.email, &customer.name)
         .map_err(|m| ApiError::field("password", m))?;
-    let hash = password::hash(&pw).await?;
+    let hash = s.hasher.hash(&pw).await?;
     let change = accounts::CustomerChange {
         password_hash: Some(&hash),
         ..Default::default()
@@ -513,5 +509,6 @@ async fn reset_password(
     outbox::enqueue(&txn, &event, version, now).await?;
     txn.commit().await?;
     s.ctx.relay.wake();
+    throttle::forgive(&s, &format!("customer:{}", customer.email)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,12 +17,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::check_password;
-use crate::domain::password::{self, Password};
+use crate::domain::password::Password;
 use crate::sessions::CUSTOMER;
 use crate::store::accounts::{self, Customer, CustomerChange};
 use crate::store::{one_time, sessions};
 use crate::verification;
-use crate::{AppState, changed_meanwhile};
+use crate::{AppState, changed_meanwhile, throttle};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -141,6 +141,7 @@ async fn update_me(
         outbox::enqueue(&txn, &event, current.version, now).await?;
     }
     if let Some(email) = email.as_deref().filter(|e| *e != customer.email) {
+        throttle::admit_email_change(&s, customer.id, email).await?;
         verification::issue(&txn, &current, email, VerificationPurpose::EmailChange, now).await?;
     }
     txn.commit().await?;
@@ -169,7 +170,7 @@ async fn change_password(
         .map_err(|m| ApiError::field("new_password", m))?;
     check_password(
         &s,
-        &format!("login:customer:{}", customer.email),
+        &format!("customer:{}", customer.email),
         ip,
         &req.current_password,
         Some(&customer.password_hash),
@@ -179,7 +180,7 @@ async fn change_password(
         ApiError::Unauthorized { .. } => ApiError::field("current_password", "is wrong"),
         other => other,
     })?;
-    let hash = password::hash(&pw).await?;
+    let hash = s.hasher.hash(&pw).await?;
     let now = s.ctx.clock.now();
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     let change = CustomerChange {

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::domain::password::{self, Password};
+use crate::domain::password::Password;
 use crate::sessions::STAFF;
 use crate::store::accounts::{self, NewStaff, StaffChange, StaffMember};
 use crate::store::sessions;
@@ -113,7 +113,7 @@ async fn create_staff(
     let (Some(email), Some(name), Some(role), Some(pw)) = (email, name, role, pw) else {
         return Err(ApiError::field("body", "is invalid"));
     };
-    let hash = password::hash(&pw).await?;
+    let hash = s.hasher.hash(&pw).await?;
     let now = s.ctx.clock.now();
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     let new = NewStaff {
@@ -228,7 +228,7 @@ async fn update_staff(
         return Err(ApiError::stale_version(current.version));
     }
     let hash = match &pw {
-        Some(pw) => Some(password::hash(pw).await?),
+        Some(pw) => Some(s.hasher.hash(pw).await?),
         None => None,
     };
     let role_changed = role.is_some_and(|r| r != current.role);

@@ -6,7 +6,7 @@ use axum::response::Response;
 use contracts::claims::AccountKind;
 use platform::auth::StaffAuth;
 use platform::error::{ApiError, ApiResult};
-use platform::http::{ApiJson, ClientIp};
+use platform::http::{ApiJson, ClientIp, RawBody};
 use platform::validate::parse_email;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -47,7 +47,7 @@ async fn staff_login(
         .filter(|m| m.disabled_at.is_none());
     check_password(
         &s,
-        &format!("login:staff:{email}"),
+        &format!("staff:{email}"),
         ip,
         &req.password,
         staff.as_ref().map(|m| m.password_hash.as_str()),
@@ -74,7 +74,7 @@ async fn staff_login(
 async fn staff_refresh(
     State(s): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let (token, from_cookie) = presented_refresh(&headers, &body)?;
     let issued = s.rotate(AccountKind::Staff, &token).await?;

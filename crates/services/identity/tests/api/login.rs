@@ -4,7 +4,7 @@
 use platform::config::Limit;
 use reqwest::Method;
 use serde_json::json;
-use testkit::{Backend, TestApp};
+use testkit::{Backend, TestApp, TestResponse};
 
 use crate::helpers::{PASSWORD, customer, send_with, text, unique_email};
 
@@ -85,43 +85,83 @@ pub async fn an_unverified_customer_can_sign_in(backend: Backend) {
     assert_eq!(me.body["email_verified"], false);
 }
 
-pub async fn repeated_failures_lock_the_account_even_for_the_right_password(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |s| {
-        s.rate_limits.login_per_account = Limit::new(3, 900)
-    })
-    .await;
-    let (email, _) = customer(&app, "locked").await;
-    let (other, _) = customer(&app, "bystander").await;
-    for _ in 0..3 {
-        let res = app
-            .post(
-                LOGIN,
-                None,
-                json!({"email": email, "password": "not the right password"}),
-            )
-            .await;
-        res.assert_problem(401);
-    }
+/// Login attempts from `ip`, as a proxy the shop trusts would say.
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> TestResponse {
+    send_with(
+        app,
+        Method::POST,
+        LOGIN,
+        None,
+        &[("x-forwarded-for", ip)],
+        Some(json!({"email": email, "password": password})),
+    )
+    .await
+}
 
-    let res = app
-        .post(LOGIN, None, json!({"email": email, "password": PASSWORD}))
-        .await;
-
-    res.assert_problem(429);
-    assert_eq!(res.body["code"], "rate_limited");
-    let retry: u64 = res.headers["retry-after"]
+fn retry_after(res: &TestResponse) -> u64 {
+    res.headers["retry-after"]
         .to_str()
         .expect("ascii")
         .parse()
-        .expect("seconds");
-    assert!((1..=900).contains(&retry), "{retry}");
-    app.login(&other, PASSWORD).await;
+        .expect("seconds")
+}
+
+pub async fn repeated_failures_from_one_client_lock_out_that_client_only(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.http.trust_forwarded_for = true;
+        s.rate_limits.login_per_account_client = Limit::new(3, 900);
+    })
+    .await;
+    let (email, _) = customer(&app, "locked").await;
+    for _ in 0..3 {
+        login_from(&app, "203.0.113.5", &email, "not the right password")
+            .await
+            .assert_problem(401);
+    }
+
+    let res = login_from(&app, "203.0.113.5", &email, PASSWORD).await;
+
+    res.assert_problem(429);
+    assert_eq!(res.body["code"], "rate_limited");
+    assert!((1..=900).contains(&retry_after(&res)));
+    login_from(&app, "198.51.100.20", &email, PASSWORD)
+        .await
+        .assert_status(200);
+}
+
+/// Many addresses guessing one account's password slow down every stranger, but the
+/// owner's own machine signs in as always: nobody can aim a lock-out at a customer or
+/// at the admin.
+pub async fn a_guessing_crowd_delays_strangers_but_never_the_owner(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.http.trust_forwarded_for = true;
+        s.rate_limits.login_per_account = Limit::new(3, 3600);
+    })
+    .await;
+    let (email, _) = customer(&app, "targeted").await;
+    let home = "198.51.100.30";
+    login_from(&app, home, &email, PASSWORD)
+        .await
+        .assert_status(200);
+    for i in 1..=4 {
+        login_from(&app, &format!("203.0.113.{i}"), &email, "a wrong guess")
+            .await
+            .assert_problem(401);
+    }
+
+    let stranger = login_from(&app, "192.0.2.50", &email, PASSWORD).await;
+
+    stranger.assert_problem(429);
+    assert!(retry_after(&stranger) >= 1);
+    login_from(&app, home, &email, PASSWORD)
+        .await
+        .assert_status(200);
 }
 
 /// A burst of guesses sent at once must not get more tries than the limit allows.
 pub async fn a_burst_of_wrong_passwords_gets_no_more_tries_than_the_limit(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| {
-        s.rate_limits.login_per_account = Limit::new(3, 900)
+        s.rate_limits.login_per_account_client = Limit::new(3, 900)
     })
     .await;
     let (email, _) = customer(&app, "burst").await;
@@ -149,7 +189,7 @@ pub async fn a_burst_of_wrong_passwords_gets_no_more_tries_than_the_limit(backen
 
 pub async fn a_successful_sign_in_clears_earlier_failures(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| {
-        s.rate_limits.login_per_account = Limit::new(3, 900)
+        s.rate_limits.login_per_account_client = Limit::new(3, 900)
     })
     .await;
     let (email, _) = customer(&app, "cleared").await;
@@ -269,7 +309,8 @@ testkit::backend_tests!(
     the_email_is_matched_without_regard_to_case,
     a_wrong_password_and_an_unknown_email_get_the_same_401,
     an_unverified_customer_can_sign_in,
-    repeated_failures_lock_the_account_even_for_the_right_password,
+    repeated_failures_from_one_client_lock_out_that_client_only,
+    a_guessing_crowd_delays_strangers_but_never_the_owner,
     a_burst_of_wrong_passwords_gets_no_more_tries_than_the_limit,
     a_successful_sign_in_clears_earlier_failures,
     sign_ins_from_one_client_are_rate_limited,

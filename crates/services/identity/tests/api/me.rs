@@ -1,6 +1,7 @@
 //! `/api/v1/me` and `/api/v1/me/password`: the signed-in customer's profile, optimistic
 //! concurrency, email changes that wait for verification, and password changes.
 
+use platform::config::Limit;
 use reqwest::Method;
 use serde_json::json;
 use testkit::{Backend, TestApp};
@@ -211,6 +212,52 @@ pub async fn a_new_email_takes_effect_only_once_verified(backend: Backend) {
     .assert_problem(401);
 }
 
+/// Each email change mails the new address, so both the changes one customer starts and
+/// the mails one address receives are limited: nobody can use the shop to flood an
+/// inbox.
+pub async fn email_changes_are_limited_per_customer_and_per_new_address(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.rate_limits.email_change_per_account = Limit::new(2, 3600);
+        s.rate_limits.mail_per_recipient = Limit::new(1, 3600);
+    })
+    .await;
+    let (_, pair) = customer(&app, "changer").await;
+    let token = text(&pair, "access_token");
+    for _ in 0..2 {
+        app.patch(ME, Some(token), json!({"email": unique_email("next")}))
+            .await
+            .assert_status(200);
+    }
+    let over = app
+        .patch(ME, Some(token), json!({"email": unique_email("next")}))
+        .await;
+    over.assert_problem(429);
+    assert!(over.headers.contains_key("retry-after"));
+
+    let target = unique_email("target");
+    let (_, first) = customer(&app, "first").await;
+    let (_, second) = customer(&app, "second").await;
+    app.patch(
+        ME,
+        Some(text(&first, "access_token")),
+        json!({"email": target}),
+    )
+    .await
+    .assert_status(200);
+    app.patch(
+        ME,
+        Some(text(&second, "access_token")),
+        json!({"email": target}),
+    )
+    .await
+    .assert_problem(429);
+    app.wait_for_mails(&target, 1).await;
+    assert_eq!(app.mails_to(&target).await.len(), 1);
+    // The refused change left the profile as it was.
+    let me = app.get(ME, Some(text(&second, "access_token"))).await;
+    assert!(me.body.get("pending_email").is_none(), "{}", me.text);
+}
+
 pub async fn a_new_email_can_be_confirmed_with_its_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, pair) = customer(&app, "code-change").await;
@@ -392,6 +439,7 @@ testkit::backend_tests!(
     invalid_profile_changes_name_their_fields,
     a_new_email_takes_effect_only_once_verified,
     a_new_email_can_be_confirmed_with_its_code,
+    email_changes_are_limited_per_customer_and_per_new_address,
     an_email_taken_meanwhile_is_not_switched_to,
     a_wrong_current_password_is_a_field_error,
     a_weak_new_password_is_a_field_error,

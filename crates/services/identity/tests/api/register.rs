@@ -244,6 +244,35 @@ pub async fn a_field_of_the_wrong_type_is_named(backend: Backend) {
     }
 }
 
+/// Registering someone else's address again and again must not flood their inbox.
+pub async fn a_taken_email_gets_a_bounded_number_of_notices(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.rate_limits.mail_per_recipient = Limit::new(2, 3600)
+    })
+    .await;
+    let email = unique_email("flooded");
+    app.register(&email, PASSWORD, "Owner")
+        .await
+        .assert_status(201);
+    app.wait_for_mails(&email, 1).await;
+
+    for _ in 0..4 {
+        app.register(&email, "another fine passphrase", "Intruder")
+            .await
+            .assert_status(201);
+    }
+
+    wait_for_subject(&app, &email, "Someone tried to register").await;
+    settle().await;
+    let notices = app
+        .mails_to(&email)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("Someone tried to register"))
+        .count();
+    assert_eq!(notices, 2, "two notices an hour at most");
+}
+
 pub async fn registrations_from_one_client_are_rate_limited(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| {
         s.rate_limits.mail_per_client = Limit::new(2, 3600)
@@ -290,6 +319,7 @@ testkit::backend_tests!(
     the_email_is_stored_trimmed_and_lower_cased,
     registration_mails_a_link_token_and_a_six_digit_code,
     a_taken_email_gets_the_same_answer_and_its_owner_a_notice,
+    a_taken_email_gets_a_bounded_number_of_notices,
     a_verified_owner_is_not_revealed_either,
     every_invalid_field_is_reported_at_once,
     invalid_email_addresses_are_refused,
