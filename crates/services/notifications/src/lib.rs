@@ -31,16 +31,37 @@ pub use migrations::Migrator;
 pub const NAME: &str = "notifications";
 
 /// Whether the dev mailbox replaces SMTP: as configured, or by default only in the
-/// single-process topology without an SMTP URL.
-pub fn dev_mailbox_enabled(ctx: &ServiceContext) -> bool {
+/// single-process topology without an SMTP URL on a loopback address. A shop that other
+/// machines can reach must say so explicitly (`mail.dev_mailbox = true`) or configure
+/// SMTP: its mails carry sign-in secrets, and a forgotten default must not keep them
+/// where they are not delivered.
+pub fn dev_mailbox_enabled(ctx: &ServiceContext) -> anyhow::Result<bool> {
     let mail = &ctx.settings.mail;
-    mail.dev_mailbox
-        .unwrap_or(ctx.topology == Topology::SingleProcess && mail.smtp_url.is_none())
+    if let Some(explicit) = mail.dev_mailbox {
+        return Ok(explicit);
+    }
+    if ctx.topology != Topology::SingleProcess || mail.smtp_url.is_some() {
+        return Ok(false);
+    }
+    let listen = ctx.settings.http.listen;
+    anyhow::ensure!(
+        listen.ip().is_loopback(),
+        "the shop listens on {listen}, which other machines can reach, and has no SMTP server: \
+         set mail.smtp_url (MERCATO_MAIL__SMTP_URL) to send mail, or mail.dev_mailbox = true \
+         (MERCATO_MAIL__DEV_MAILBOX=true) to keep every mail in the dev mailbox, readable only \
+         from this machine"
+    );
+    Ok(true)
 }
 
 pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    let dev = dev_mailbox_enabled(&ctx);
+    let dev = dev_mailbox_enabled(&ctx)?;
     let mailer: Arc<dyn Mailer> = if dev {
+        tracing::warn!(
+            "the dev mailbox is on: no mail leaves the shop; every mail, with its verification \
+             codes and password reset links, is kept and shown at GET /api/v1/dev/mailbox to \
+             clients on this machine. Set mail.smtp_url before customers use the shop"
+        );
         Arc::new(mailer::DevMailbox::new(ctx.db.clone(), ctx.clock.clone()))
     } else {
         let url = ctx.settings.mail.smtp_url.as_ref().context(

@@ -1,11 +1,13 @@
 //! `GET /api/v1/dev/mailbox`: the mails the shop "sent" while the dev mailbox is on.
-//! Development aid only; it does not exist when mail goes out over SMTP.
+//! Development aid only; it does not exist when mail goes out over SMTP, and it answers
+//! clients on this machine only: its mails hold verification codes and password reset
+//! links, so reading it from elsewhere would take over any account.
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use platform::error::ApiResult;
-use platform::http::ApiQuery;
+use platform::http::{ApiQuery, LocalClient};
 use platform::page::{Page, paginate};
 use platform::service::ServiceContext;
 use platform::validate::parse_email;
@@ -42,10 +44,13 @@ pub struct MailboxQuery {
     pub limit: Option<u64>,
 }
 
-/// Mails the shop has sent, newest first (single-process topology only).
+/// Mails the shop has sent, newest first. Only while the dev mailbox is on, and only to
+/// clients on the shop's own machine; anyone else gets 404.
 #[utoipa::path(get, path = "/api/v1/dev/mailbox", tag = "development", params(MailboxQuery),
-    responses((status = 200, body = Page<MailboxMail>), (status = 422, body = platform::error::Problem)))]
+    responses((status = 200, body = Page<MailboxMail>), (status = 404, description = "Not a client on this machine", body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem)))]
 async fn list_mailbox(
+    _local: LocalClient,
     State(ctx): State<ServiceContext>,
     ApiQuery(q): ApiQuery<MailboxQuery>,
 ) -> ApiResult<Json<Page<MailboxMail>>> {
