@@ -9,7 +9,7 @@
 use std::io::Cursor;
 
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// libwebp cannot encode a side longer than this.
 const WEBP_MAX_SIDE: u32 = 16_383;
@@ -67,9 +67,56 @@ fn format_name(format: ImageFormat) -> Option<&'static str> {
     }
 }
 
-/// Decodes `bytes` fully within the limits and applies the EXIF orientation. The
-/// result carries no metadata: only pixels survive.
-pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, &'static str), Rejection> {
+/// What an image's header says, read without decoding a pixel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub format: &'static str,
+    /// As stored, before the EXIF orientation.
+    pub width: u32,
+    pub height: u32,
+    /// The decoded bitmap's layout.
+    pub color: ColorType,
+}
+
+impl Header {
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// The memory decoding and rendering this image takes at its peak, in bytes.
+    ///
+    /// Measured (`VmHWM`, 6000×4000 pictures) as bytes a pixel: the decoded bitmap (3
+    /// for RGB, 4 for RGBA, 6 for 16-bit RGB), an 8-bit copy for the encoder unless the
+    /// bitmap is 8-bit RGB or RGBA already, and libwebp's lossy encoder: about 6 for an
+    /// opaque picture and 14 with alpha (its YUV and alpha planes and their analysis),
+    /// plus 7 when converting from 16 bits. Peaks seen: RGB 8.9, RGBA 17.9, 16-bit RGB
+    /// 21.9, JPEG 9.0; the estimate adds a byte a pixel and a few MiB of fixed state.
+    pub fn decode_cost(&self) -> u64 {
+        let decoded = u64::from(self.color.bytes_per_pixel());
+        let alpha = self.color.has_alpha();
+        let eight_bit = matches!(self.color, ColorType::Rgb8 | ColorType::Rgba8);
+        let converted = match (eight_bit, alpha) {
+            (true, _) => 0,
+            (false, true) => 4,
+            (false, false) => 3,
+        };
+        let webp = if alpha { 14 } else { 6 };
+        let wide =
+            if u64::from(self.color.bytes_per_pixel()) > u64::from(self.color.channel_count()) {
+                7
+            } else {
+                0
+            };
+        self.pixels() * (decoded + converted + webp + wide + 1) + FIXED_COST
+    }
+}
+
+/// Decoder and encoder state that does not grow with the picture.
+const FIXED_COST: u64 = 4 * 1024 * 1024;
+
+/// Reads the format and size from the header, and checks the limits and that a JPEG
+/// is complete, all before any pixel is decoded.
+pub fn read_header(bytes: &[u8], max_pixels: u64) -> Result<Header, Rejection> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| Rejection::Corrupt(e.to_string()))?;
@@ -77,7 +124,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, &'static s
         .format()
         .and_then(format_name)
         .ok_or(Rejection::UnsupportedFormat)?;
-    let mut decoder = reader
+    let decoder = reader
         .into_decoder()
         .map_err(|e| Rejection::Corrupt(e.to_string()))?;
     let (width, height) = decoder.dimensions();
@@ -91,11 +138,44 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, &'static s
             max_pixels,
         });
     }
+    if format == "jpeg" && !jpeg_is_complete(bytes) {
+        return Err(Rejection::Corrupt(
+            "the JPEG ends before its image data does (truncated upload?)".into(),
+        ));
+    }
+    Ok(Header {
+        format,
+        width,
+        height,
+        color: decoder.color_type(),
+    })
+}
+
+/// Whether a JPEG's entropy-coded data ends with the end-of-image marker. JPEG decoders
+/// fill a truncated scan with grey rather than fail, so completeness is checked here:
+/// inside scan data a 0xFF byte is always followed by 0x00 or a restart marker, so
+/// `FF D9` after the first start-of-scan can only be the real end of the image.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let Some(scan) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// Decodes `bytes` fully within the limits and applies the EXIF orientation. The
+/// result carries no metadata: only pixels survive.
+pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, &'static str), Rejection> {
+    let header = read_header(bytes, max_pixels)?;
+    let mut decoder = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Rejection::Corrupt(e.to_string()))?
+        .into_decoder()
+        .map_err(|e| Rejection::Corrupt(e.to_string()))?;
     // The header was checked; this bounds what a lying header could still allocate.
     let mut limits = Limits::default();
     limits.max_image_width = Some(WEBP_MAX_SIDE);
     limits.max_image_height = Some(WEBP_MAX_SIDE);
-    limits.max_alloc = Some(max_pixels.saturating_mul(8));
+    limits.max_alloc = Some(header.decode_cost());
     decoder
         .set_limits(limits)
         .map_err(|e| Rejection::Corrupt(e.to_string()))?;
@@ -106,7 +186,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, &'static s
     let mut image =
         DynamicImage::from_decoder(decoder).map_err(|e| Rejection::Corrupt(e.to_string()))?;
     image.apply_orientation(orientation);
-    Ok((image, format))
+    Ok((image, header.format))
 }
 
 /// Checks an upload: the format by content, the pixel limit, and that it decodes.
@@ -153,21 +233,30 @@ pub fn render(image: DynamicImage, quality: f32) -> Result<Vec<Rendered>, String
 }
 
 fn encode_webp(image: &DynamicImage, quality: f32) -> Result<Vec<u8>, String> {
-    let (w, h) = (image.width(), image.height());
-    let encoded = if image.color().has_alpha() {
-        let rgba = image.to_rgba8();
-        webp::Encoder::from_rgba(rgba.as_raw(), w, h)
-            .encode_simple(false, quality)
-            .map_err(|e| format!("encoding WebP: {e:?}"))?
-            .to_vec()
-    } else {
-        let rgb = image.to_rgb8();
-        webp::Encoder::from_rgb(rgb.as_raw(), w, h)
-            .encode_simple(false, quality)
-            .map_err(|e| format!("encoding WebP: {e:?}"))?
-            .to_vec()
+    // 8-bit bitmaps go to the encoder as they are; others are converted first (a copy
+    // the size of the picture, which the memory estimate counts).
+    let converted;
+    let image = match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => image,
+        other if other.color().has_alpha() => {
+            converted = DynamicImage::ImageRgba8(other.to_rgba8());
+            &converted
+        }
+        other => {
+            converted = DynamicImage::ImageRgb8(other.to_rgb8());
+            &converted
+        }
     };
-    Ok(encoded)
+    let (w, h) = (image.width(), image.height());
+    let encoder = match image {
+        DynamicImage::ImageRgba8(rgba) => webp::Encoder::from_rgba(rgba.as_raw(), w, h),
+        DynamicImage::ImageRgb8(rgb) => webp::Encoder::from_rgb(rgb.as_raw(), w, h),
+        _ => return Err("the bitmap was not converted to 8 bits".into()),
+    };
+    encoder
+        .encode_simple(false, quality)
+        .map(|m| m.to_vec())
+        .map_err(|e| format!("encoding WebP: {e:?}"))
 }
 
 #[cfg(test)]
@@ -215,6 +304,46 @@ mod tests {
             inspect(cut, 1_000_000),
             Err(Rejection::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_corrupt_though_decoders_would_fill_it_in() {
+        let img = RgbImage::from_fn(64, 64, |x, y| Rgb([x as u8 * 4, y as u8 * 4, 90]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+            .write_image(img.as_raw(), 64, 64, image::ExtendedColorType::Rgb8)
+            .expect("encode jpeg");
+        assert!(inspect(&jpeg, 1_000_000).is_ok());
+        let cut = &jpeg[..jpeg.len() * 2 / 3];
+        assert!(matches!(
+            inspect(cut, 1_000_000),
+            Err(Rejection::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn the_decode_cost_grows_with_pixels_depth_and_alpha() {
+        let rgb = read_header(&png(100, 100), 1_000_000).expect("header");
+        assert_eq!((rgb.format, rgb.color), ("png", ColorType::Rgb8));
+        assert_eq!(rgb.decode_cost(), 100 * 100 * 10 + FIXED_COST);
+        let rgba = Header {
+            color: ColorType::Rgba8,
+            ..rgb
+        };
+        let wide = Header {
+            color: ColorType::Rgb16,
+            ..rgb
+        };
+        let grey = Header {
+            color: ColorType::L8,
+            ..rgb
+        };
+        assert!(rgba.decode_cost() > rgb.decode_cost());
+        assert!(wide.decode_cost() > rgba.decode_cost());
+        assert!(
+            grey.decode_cost() >= rgb.decode_cost(),
+            "grey is converted to RGB"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! Consumes catalog's product events to know which products exist and take images.
 
 mod http;
-mod imaging;
+pub mod imaging;
 mod migrations;
 mod pipeline;
 pub mod seed;
@@ -23,6 +23,7 @@ use platform::events::Consumer;
 use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
 use platform::storage::BlobStore;
+use platform::work::MemoryBudget;
 use tokio::sync::{Notify, Semaphore};
 
 pub use migrations::Migrator;
@@ -33,8 +34,12 @@ pub const NAME: &str = "media";
 pub(crate) struct AppState {
     pub ctx: ServiceContext,
     pub blobs: BlobStore,
-    /// Bounds concurrent decodes: each holds the whole bitmap in memory.
-    pub decoding: Arc<Semaphore>,
+    /// The memory decodes may take at once: each reserves its image's estimated cost
+    /// (bitmap and encoder buffers) before it starts.
+    pub decoding: MemoryBudget,
+    /// Uploads being read and checked; one that finds none free is refused before its
+    /// body is read.
+    pub uploads: Arc<Semaphore>,
     /// Woken whenever a catalog product event is recorded.
     pub products_seen: Arc<Notify>,
 }
@@ -51,10 +56,11 @@ pub fn blob_store(settings: &platform::config::Settings) -> anyhow::Result<BlobS
 
 pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let blobs = blob_store(&ctx.settings)?;
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let media = &ctx.settings.media;
     let state = AppState {
         blobs: blobs.clone(),
-        decoding: Arc::new(Semaphore::new(cores)),
+        decoding: MemoryBudget::new(media.decode_memory_bytes),
+        uploads: Arc::new(Semaphore::new(media.max_concurrent_uploads.max(1))),
         products_seen: Arc::new(Notify::new()),
         ctx: ctx.clone(),
     };

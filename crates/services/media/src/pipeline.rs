@@ -31,23 +31,53 @@ pub fn variant_path(image_id: Uuid, variant: &str) -> String {
 /// the check fails.
 pub async fn accept(s: &AppState, image_id: Uuid, file: Bytes) -> Result<Inspected, ApiError> {
     let max_pixels = s.ctx.settings.media.max_pixels;
+    let header = imaging::read_header(&file, max_pixels).map_err(refusal)?;
     let inspected = {
-        // Decoding takes memory in proportion to the pixels: bound how many run at once.
-        let _permit = s.decoding.acquire().await.map_err(ApiError::internal)?;
+        let _memory = reserve_decoding(s, &header).await?;
         let bytes = file.clone();
         tokio::task::spawn_blocking(move || imaging::inspect(&bytes, max_pixels))
             .await
             .map_err(ApiError::internal)?
     };
-    let inspected = inspected.map_err(|rejection| match rejection {
+    let inspected = inspected.map_err(refusal)?;
+    s.blobs.put(&source_path(image_id), file).await?;
+    Ok(inspected)
+}
+
+fn refusal(rejection: Rejection) -> ApiError {
+    match rejection {
         Rejection::UnsupportedFormat => ApiError::UnsupportedMediaType(rejection.to_string()),
         Rejection::TooLarge { .. } => {
             ApiError::unprocessable("image_too_large", rejection.to_string())
         }
         Rejection::Corrupt(_) => ApiError::unprocessable("image_corrupt", rejection.to_string()),
-    })?;
-    s.blobs.put(&source_path(image_id), file).await?;
-    Ok(inspected)
+    }
+}
+
+/// Reserves the memory decoding `header`'s image takes, waiting while other decodes
+/// use the budget; an image that could never fit is refused.
+async fn reserve_decoding(
+    s: &AppState,
+    header: &imaging::Header,
+) -> Result<platform::work::Reservation, ApiError> {
+    let cost = header.decode_cost();
+    let too_large = || {
+        ApiError::unprocessable(
+            "image_too_large",
+            format!(
+                "the image is {}×{} pixels, which takes about {} MiB to process; this shop \
+                 processes images of at most {} MiB (media.decode_memory_bytes)",
+                header.width,
+                header.height,
+                cost.div_ceil(1024 * 1024),
+                s.decoding.total_bytes() / (1024 * 1024)
+            ),
+        )
+    };
+    if !s.decoding.fits(cost) {
+        return Err(too_large());
+    }
+    s.decoding.reserve(cost).await.ok_or_else(too_large)
 }
 
 /// Drops the stored source of an upload whose database write failed, so a refused
@@ -101,13 +131,16 @@ async fn process(s: &AppState, image_id: Uuid) -> anyhow::Result<()> {
         s.ctx.settings.media.max_pixels,
         s.ctx.settings.media.webp_quality,
     );
-    let rendered = {
-        let _permit = s.decoding.acquire().await?;
-        tokio::task::spawn_blocking(move || {
-            let (img, _) = imaging::decode(&source, max_pixels).map_err(|r| r.to_string())?;
-            imaging::render(img, quality)
-        })
-        .await?
+    let rendered = match imaging::read_header(&source, max_pixels) {
+        Err(why) => Err(why.to_string()),
+        Ok(header) => {
+            let _memory = reserve_decoding(s, &header).await?;
+            tokio::task::spawn_blocking(move || {
+                let (img, _) = imaging::decode(&source, max_pixels).map_err(|r| r.to_string())?;
+                imaging::render(img, quality)
+            })
+            .await?
+        }
     };
     let (status, variants) = match rendered {
         Ok(variants) => {

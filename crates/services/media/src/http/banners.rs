@@ -173,12 +173,7 @@ async fn create_banner(
     ClientIp(ip): ClientIp,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<BannerView>)> {
-    let upload = Upload::read(
-        multipart,
-        s.ctx.settings.media.max_upload_bytes,
-        &["title", "link", "position", "alt"],
-    )
-    .await?;
+    let upload = Upload::read(&s, multipart, &["title", "link", "position", "alt"]).await?;
     let position = position_field(&upload.fields)?;
     let fields = check_fields(
         Some(upload.fields.get("title").map_or("", String::as_str)),

@@ -99,7 +99,7 @@ async fn upload_image(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<ImageView>)> {
     product_takes_images(&s, id).await?;
-    let upload = Upload::read(multipart, s.ctx.settings.media.max_upload_bytes, &["alt"]).await?;
+    let upload = Upload::read(&s, multipart, &["alt"]).await?;
     let alt = alt_text(&upload.fields)?;
     let image_id = Uuid::now_v7();
     let bytes = upload.file.len();

@@ -14,6 +14,7 @@ use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use platform::error::{ApiError, ApiResult};
 use serde::Serialize;
+use tokio::sync::OwnedSemaphorePermit;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
@@ -38,14 +39,27 @@ const MAX_TEXT_BYTES: usize = 2048;
 pub(crate) struct Upload {
     pub file: Bytes,
     pub fields: BTreeMap<String, String>,
+    /// One of `media.max_concurrent_uploads`, held while the upload is read and checked.
+    _slot: OwnedSemaphorePermit,
 }
 
 impl Upload {
+    /// Takes an upload slot (or refuses with 503 before reading anything), then reads
+    /// the body.
     pub async fn read(
+        s: &AppState,
         multipart: Result<Multipart, MultipartRejection>,
-        max_bytes: usize,
         allowed: &[&str],
     ) -> ApiResult<Self> {
+        let slot = s
+            .uploads
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Overloaded {
+                what: "too many uploads at once",
+                retry_after_secs: 2,
+            })?;
+        let max_bytes = s.ctx.settings.media.max_upload_bytes;
         let mut multipart = multipart.map_err(|e| {
             ApiError::UnsupportedMediaType(format!(
                 "send multipart/form-data with the image in the field `file` ({e})"
@@ -88,7 +102,11 @@ impl Upload {
         let file = file
             .filter(|f| !f.is_empty())
             .ok_or_else(|| ApiError::field("file", "attach the image in the field `file`"))?;
-        Ok(Self { file, fields })
+        Ok(Self {
+            file,
+            fields,
+            _slot: slot,
+        })
     }
 }
 
@@ -102,6 +120,8 @@ fn too_large(max_bytes: usize) -> ApiError {
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge(e.body_text())
+    } else if platform::http::body_timed_out(&e) {
+        platform::http::body_timeout()
     } else {
         ApiError::bad_request("bad_multipart", e.body_text())
     }
