@@ -478,3 +478,60 @@ pub async fn fail_refund<C: ConnectionTrait>(
     .await?;
     Ok(true)
 }
+
+/// The first answer to a refund request under `key` for this payment, with the hash of
+/// the body it came with.
+pub struct RefundRequest {
+    pub request_hash: String,
+    pub response: String,
+}
+
+pub async fn refund_request<C: ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+    key: &str,
+) -> Result<Option<RefundRequest>, DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT request_hash, response FROM refund_requests WHERE payment_id = $1 AND idempotency_key = $2",
+            [payment_id.into(), key.into()],
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(RefundRequest {
+            request_hash: r.try_get("", "request_hash")?,
+            response: r.try_get("", "response")?,
+        })
+    })
+    .transpose()
+}
+
+/// Records the answer to a refund request in the refund's transaction; `false` when a
+/// twin request under the same key recorded one first.
+pub async fn record_refund_request<C: ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+    key: &str,
+    request_hash: &str,
+    refund_id: Uuid,
+    response: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = db
+        .execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "INSERT INTO refund_requests (payment_id, idempotency_key, request_hash, refund_id, response, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (payment_id, idempotency_key) DO NOTHING",
+            [
+                payment_id.into(),
+                key.into(),
+                request_hash.into(),
+                refund_id.into(),
+                response.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}

@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +17,7 @@ use platform::auth::CustomerAuth;
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::events::outbox;
 use platform::http::idempotency::{body_fingerprint, idempotency_key, key_reused, replayed};
-use platform::http::parse_json;
+use platform::http::{RawBody, parse_json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -92,7 +91,7 @@ async fn checkout(
     State(s): State<AppState>,
     me: CustomerAuth,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers, "checkout")?;
     let input: CheckoutInput = parse_json(&body)?;

@@ -2,7 +2,6 @@
 //! card form, `POST /payments/{id}/sandbox/pay`.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,7 +9,7 @@ use chrono::{DateTime, Datelike, Utc};
 use platform::auth::{CustomerAuth, MaybeStaff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::http::idempotency::{body_fingerprint, idempotency_key, key_reused, replayed};
-use platform::http::{parse_json, with_etag};
+use platform::http::{RawBody, parse_json, with_etag};
 use platform::validate::Fields;
 use sea_orm::{ConnectionTrait, Statement};
 use serde::{Deserialize, Serialize};
@@ -216,7 +215,7 @@ async fn sandbox_pay(
     me: CustomerAuth,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers, "payment")?;
     let input: CardInput = parse_json(&body)?;

@@ -3,13 +3,14 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use platform::audit;
 use platform::auth::{Finance, Staff};
 use platform::error::{ApiError, ApiResult};
-use platform::http::{ApiJson, ApiQuery, ClientIp};
+use platform::http::idempotency::{body_fingerprint, idempotency_key, key_reused, replayed};
+use platform::http::{ApiJson, ApiQuery, ClientIp, parse_json};
 use platform::page::{Page, PageParams, encode_cursor};
 use platform::validate::Fields;
 use serde::Deserialize;
@@ -89,18 +90,31 @@ pub struct RefundInput {
 }
 
 /// Refunds a payment in full or in part. The provider confirms by webhook; until then
-/// the refund is `pending` and its amount cannot be refunded again.
+/// the refund is `pending` and its amount cannot be refunded again. `Idempotency-Key`
+/// required: a retry (a double click, a resent request) gets the first answer and
+/// refunds nothing more.
 #[utoipa::path(post, path = "/api/v1/admin/payments/{id}/refund", tag = "payments", security(("bearer" = [])),
-    request_body = RefundInput, params(("id" = Uuid, Path, description = "Payment id")),
-    responses((status = 202, body = RefundView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
-              (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+    request_body = RefundInput,
+    params(("id" = Uuid, Path, description = "Payment id"),
+           ("Idempotency-Key" = String, Header, description = "The same on every retry of one refund")),
+    responses((status = 202, body = RefundView), (status = 400, body = platform::error::Problem), (status = 401, body = platform::error::Problem),
+              (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem)))]
 async fn refund_payment(
     State(s): State<AppState>,
     finance: Staff<Finance>,
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
-    ApiJson(input): ApiJson<RefundInput>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Response> {
+    let key = idempotency_key(&headers, "refund")?;
+    let raw = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+    let hash = body_fingerprint(&raw)?;
+    let input: RefundInput = parse_json(&raw)?;
+    if let Some(answer) = earlier_request(&s.ctx.db, id, &key, &hash).await? {
+        return Ok(answer);
+    }
     let mut f = Fields::new();
     if let Some(amount) = input.amount {
         f.check(
@@ -120,6 +134,10 @@ async fn refund_payment(
     let payment = store::get_for_update(&txn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;
+    // A twin under the same key may have refunded while this one waited for the lock.
+    if let Some(answer) = earlier_request(&txn, id, &key, &hash).await? {
+        return Ok(answer);
+    }
     if !refundable(&payment.status) {
         return Err(ApiError::conflict(
             "not_refundable",
@@ -166,7 +184,31 @@ async fn refund_payment(
         now,
     )
     .await?;
+    let refund_id = refund.id;
+    let view = RefundView::from(refund);
+    let json = serde_json::to_string(&view).map_err(ApiError::internal)?;
+    if !store::record_refund_request(&txn, id, &key, &hash, refund_id, &json, now).await? {
+        drop(txn);
+        return earlier_request(&s.ctx.db, id, &key, &hash)
+            .await?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("refund request vanished")));
+    }
     txn.commit().await?;
     s.refunds_due.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(RefundView::from(refund))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+}
+
+/// The first answer to this key's refund request, or the refusal of a key that came
+/// back with another body.
+async fn earlier_request<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+    key: &str,
+    hash: &str,
+) -> ApiResult<Option<Response>> {
+    match store::refund_request(db, payment_id, key).await? {
+        None => Ok(None),
+        Some(earlier) if earlier.request_hash == hash => Ok(Some(replayed(202, earlier.response))),
+        Some(_) => Err(key_reused("refund")),
+    }
 }

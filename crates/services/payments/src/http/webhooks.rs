@@ -4,10 +4,10 @@
 //! retrying it.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use platform::error::{ApiError, ApiResult};
+use platform::http::RawBody;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,7 +40,7 @@ async fn receive_webhook(
     State(s): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<WebhookAnswer>> {
     let provider = s
         .providers

@@ -3,6 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m0001_payments;
+mod m0002_refund_requests;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(platform::events::migration::CreateOutboxAndInbox),
             Box::new(platform::audit::CreateAuditLog),
             Box::new(m0001_payments::Migration),
+            Box::new(m0002_refund_requests::Migration),
         ]
     }
 }

@@ -61,6 +61,45 @@ impl Card {
     }
 }
 
+/// Reads a `Mercato-Signature` header: `t=<unix seconds>,v1=<hex HMAC>`, in any order,
+/// other parts ignored. `None` when either is missing or the time is not a number.
+pub fn parse_signature_header(header: &str) -> Option<(i64, &str)> {
+    let (mut timestamp, mut given) = (None, None);
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", v)) => given = Some(v),
+            _ => {}
+        }
+    }
+    Some((timestamp?, given?))
+}
+
+/// Checks a webhook's `Mercato-Signature` header against `body`: the HMAC must match
+/// (compared in constant time) and the signed time be within `tolerance` of `now`.
+pub fn check_signature(
+    secret: &str,
+    tolerance: chrono::Duration,
+    header: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let (timestamp, given) = parse_signature_header(header).ok_or(Refusal::Signature)?;
+    let expected = signature(secret, timestamp, body);
+    let expected = expected.rsplit_once("v1=").map_or("", |(_, v)| v);
+    if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+        return Err(Refusal::Signature);
+    }
+    let sent = DateTime::from_timestamp(timestamp, 0).ok_or(Refusal::Signature)?;
+    // Saturating: a signed time at the edge of the calendar must not overflow the
+    // subtraction (it is refused as stale).
+    let age = now.signed_duration_since(sent);
+    if age > tolerance || age < -tolerance {
+        return Err(Refusal::Stale);
+    }
+    Ok(())
+}
+
 /// The `Mercato-Signature` header value for `body` sent at `timestamp`.
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut signed = format!("{timestamp}.").into_bytes();
@@ -311,26 +350,13 @@ impl Provider for Sandbox {
             .get(SIGNATURE_HEADER)
             .and_then(|v| v.to_str().ok())
             .ok_or(Refusal::Signature)?;
-        let (mut timestamp, mut given) = (None, None);
-        for part in header.split(',') {
-            match part.trim().split_once('=') {
-                Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-                Some(("v1", v)) => given = Some(v),
-                _ => {}
-            }
-        }
-        let (Some(timestamp), Some(given)) = (timestamp, given) else {
-            return Err(Refusal::Signature);
-        };
-        let expected = signature(self.secret.expose_secret(), timestamp, body);
-        let expected = expected.rsplit_once("v1=").map_or("", |(_, v)| v);
-        if !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-            return Err(Refusal::Signature);
-        }
-        let sent = DateTime::from_timestamp(timestamp, 0).ok_or(Refusal::Signature)?;
-        if (now - sent).abs() > self.tolerance {
-            return Err(Refusal::Stale);
-        }
+        check_signature(
+            self.secret.expose_secret(),
+            self.tolerance,
+            header,
+            body,
+            now,
+        )?;
         let event: Event =
             serde_json::from_slice(body).map_err(|e| Refusal::Malformed(e.to_string()))?;
         let d = event.data;
@@ -409,6 +435,40 @@ mod tests {
         );
         assert_eq!(Card::from_number("5555555555554444"), None);
         assert_eq!(Card::Declined.failure(), Some("card_declined"));
+    }
+
+    #[test]
+    fn a_signature_checks_only_within_the_tolerance_and_for_its_body() {
+        let now = Utc::now();
+        let tolerance = chrono::Duration::seconds(300);
+        let header = signature("k", now.timestamp(), b"{}");
+        assert!(check_signature("k", tolerance, &header, b"{}", now).is_ok());
+        assert!(matches!(
+            check_signature("k", tolerance, &header, b"{ }", now),
+            Err(Refusal::Signature)
+        ));
+        assert!(matches!(
+            check_signature("other", tolerance, &header, b"{}", now),
+            Err(Refusal::Signature)
+        ));
+        let old = signature("k", now.timestamp() - 301, b"{}");
+        assert!(matches!(
+            check_signature("k", tolerance, &old, b"{}", now),
+            Err(Refusal::Stale)
+        ));
+        let edge = signature("k", i64::MAX, b"{}");
+        assert!(check_signature("k", tolerance, &edge, b"{}", now).is_err());
+    }
+
+    proptest::proptest! {
+        /// Webhook headers and bodies come from anyone: refused or accepted, never a panic.
+        #[test]
+        fn any_signature_header_is_checked_without_panicking(
+            header in "\\PC{0,120}",
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let _ = check_signature("k", chrono::Duration::seconds(300), &header, &body, Utc::now());
+        }
     }
 
     #[test]

@@ -264,13 +264,8 @@ pub async fn midtrans_takes_an_order_through_snap_and_refunds_it(backend: Backen
 
     // Finance refunds 10,000 IDR; Midtrans confirms with a partial_refund notification.
     let finance = app.staff_token("finance").await;
-    let refund = app
-        .post(
-            &format!("/api/v1/admin/payments/{payment}/refund"),
-            Some(&finance),
-            json!({"amount": 1_000_000}),
-        )
-        .await;
+    let refund =
+        testkit::shop::refund(&app, &finance, &payment, json!({"amount": 1_000_000})).await;
     refund.assert_status(202);
     let p = eventually(&app, &me, &payment_path(&payment), "partly refunded", |p| {
         p["status"] == "partially_refunded"
