@@ -13,6 +13,13 @@ use platform::clock::SystemClock;
 use platform::config::Settings;
 use platform::service::Topology;
 
+/// mimalloc rather than glibc's allocator: glibc keeps the memory a thread freed in that
+/// thread's arena, so after a burst of sign-ins (19 MiB per password hash) or image
+/// decodes, on whichever blocking threads ran them, the process stayed hundreds of MiB
+/// larger for good. mimalloc returns freed pages to the system.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mercato",
@@ -106,8 +113,9 @@ const SERVE_HELP: &str = "Run the shop.
 
 Without --services every service runs in one process on embedded back-ends: a SQLite
 file per service and an event log under the data directory, rate limits in memory,
-and mail in the dev mailbox (GET /api/v1/dev/mailbox). The token signing key is
-generated into DATA_DIR/keys on first start.
+and mail in the dev mailbox (GET /api/v1/dev/mailbox, for clients on this machine
+only). The token signing key is generated into DATA_DIR/keys on first start. On an
+address other machines can reach, set mail.smtp_url (or mail.dev_mailbox = true).
 
 With --services (e.g. --services identity) only those services run, against the
 database, bus and Redis named in the configuration: the distributed topology.
@@ -118,15 +126,21 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   http.public_url                 http://localhost:8080 (links in mails)
   http.body_limit_bytes           65536
   http.request_timeout_secs       30
-  http.trust_forwarded_for        false (true only behind the gateway or a proxy)
+  http.trust_forwarded_for        false (true only behind nginx or another proxy that sets it)
   http.secure_cookies             true
+  http.header_read_timeout_secs   10 (a connection must send its request head within this)
+  http.max_header_bytes           32768 (larger request heads get 431)
+  http.body_read_timeout_secs     10 (longest pause inside a request body, then 408)
+  http.max_concurrent_requests    512 (then 503 with Retry-After)
+  http.metrics_listen             unset = /metrics on the main listener, this machine only
   database.url                    empty = SQLite per service; e.g. postgres://u@h/mercato_{service}
   database.max_connections        10
   bus.kind                        embedded | nats
   bus.nats_url                    nats://127.0.0.1:4222
   bus.namespace                   mercato (prefix of NATS subjects and streams)
   bus.max_deliveries              8 (then the event is dead-lettered)
-  bus.retry_base_ms / retry_max_ms   500 / 60000
+  bus.retry_base_ms               500 (first redelivery delay; doubles per attempt)
+  bus.retry_max_ms                60000
   bus.relay_interval_ms           1000
   bus.relay_enabled               true
   redis_url                       unset = in-memory rate limits; e.g. redis://127.0.0.1:6379
@@ -136,19 +150,29 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   auth.remember_me_days           30
   auth.signing_key                Ed25519 PKCS#8 PEM; required for identity when distributed
   auth.jwks_url                   for services without identity
+  auth.hash_concurrency           0 = one password hash per core at once (19 MiB each)
+  auth.hash_queue                 32 hashes waiting; then 503 with Retry-After
   rate_limits.enabled             true (false turns every limit off, e.g. for load tests)
-  rate_limits.login_per_account   { limit = 5, window_secs = 900 } failed logins
-  rate_limits.login_per_client    { limit = 30, window_secs = 900 }
+  rate_limits.login_per_client    { limit = 30, window_secs = 900 } sign-in attempts per address
+  rate_limits.login_per_account_client { limit = 5, window_secs = 900 } per account and address
+  rate_limits.login_per_account   { limit = 20, window_secs = 3600 } failures from anywhere; then
+                                  unknown clients wait, doubling up to login_delay_max_secs
+  rate_limits.login_delay_max_secs 300
   rate_limits.verify_per_client   { limit = 20, window_secs = 900 } wrong codes
   rate_limits.mail_per_client     { limit = 20, window_secs = 3600 } registrations, resends, resets
+  rate_limits.mail_per_recipient  { limit = 5, window_secs = 3600 } mails a visitor makes one address get
+  rate_limits.email_change_per_account { limit = 5, window_secs = 3600 }
   mail.from                       Mercato <no-reply@mercato.local>
   mail.smtp_url                   smtps://user:pass@host:465 or smtp://host:587?tls=required
-  mail.dev_mailbox                unset = on in the single process without smtp_url
+  mail.dev_mailbox                unset = on in the single process without smtp_url on a
+                                  loopback address; answers clients on this machine only
   mail.max_attempts               6
   media.storage_url               unset = <data_dir>/media; a directory or s3://bucket[/prefix] (AWS_* variables)
   media.max_upload_bytes          10485760
-  media.max_pixels                40000000 (checked from the header, before decoding)
+  media.max_pixels                24000000 (checked from the header, before decoding)
   media.webp_quality              80.0
+  media.decode_memory_bytes       268435456 (images decoded at once share this memory)
+  media.max_concurrent_uploads    4 (then 503 with Retry-After)
   services.shipping_url           unset = in-process; the shipping service's URL when it runs elsewhere
   orders.payment_timeout_mins     30 (unpaid orders are then cancelled, stock released)
   orders.expiry_sweep_secs        30

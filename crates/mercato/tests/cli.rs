@@ -1,135 +1,24 @@
 //! The `mercato` binary as an operator runs it: real processes, real signals.
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use testkit::process::{ProcessTag, ShopProcess, backend_env, create_staff, free_port};
 use testkit::{Backend, distributed_backends_available};
-use uuid::Uuid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mercato");
 
-/// Environment that points a process at `backend`, with databases and subjects of its own.
-fn backend_env(backend: Backend, tag: &str) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("MERCATO_LOG__FILTER".into(), "warn".into()),
-        ("MERCATO_BUS__RELAY_INTERVAL_MS".into(), "200".into()),
-    ];
-    if backend == Backend::Distributed {
-        env.extend([
-            (
-                "MERCATO_DATABASE__URL".into(),
-                format!("postgres://postgres@127.0.0.1:5432/mtest_{tag}_{{service}}"),
-            ),
-            ("MERCATO_BUS__KIND".into(), "nats".into()),
-            ("MERCATO_BUS__NAMESPACE".into(), format!("mtest{tag}")),
-            ("MERCATO_REDIS_URL".into(), "redis://127.0.0.1:6379".into()),
-        ]);
-    }
-    env
+/// Starts this crate's binary as `mercato serve`.
+async fn start_server(data_dir: &Path, port: u16, env: &[(String, String)]) -> ShopProcess {
+    ShopProcess::start(BIN, data_dir, port, env).await
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(data_dir: &Path, port: u16, env: &[(String, String)]) -> Self {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .envs(env.iter().cloned())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("mercato starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Self { child, base };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("mercato did not become ready");
-    }
-
-    fn kill(mut self) {
-        // SIGKILL: no graceful shutdown, no chance to flush anything.
-        self.child.kill().expect("kill");
-        self.child.wait().expect("wait");
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn mails_to(&self, to: &str) -> Vec<Value> {
-        let res = reqwest::get(format!("{}/api/v1/dev/mailbox?to={to}", self.base))
-            .await
-            .expect("mailbox");
-        res.json::<Value>().await.expect("json")["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Removes a distributed test's databases and streams when the test ends.
-struct Cleanup {
-    backend: Backend,
-    tag: String,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if self.backend == Backend::Distributed {
-            testkit::drop_distributed_resources(&self.tag, &format!("mtest{}", self.tag));
-        }
-    }
-}
-
-fn new_tag(backend: Backend) -> (String, Cleanup) {
-    let tag = Uuid::now_v7().simple().to_string()[20..].to_owned();
-    (tag.clone(), Cleanup { backend, tag })
+fn new_tag(backend: Backend) -> (String, ProcessTag) {
+    let tag = ProcessTag::new(backend);
+    (tag.tag.clone(), tag)
 }
 
 fn skip(backend: Backend) -> bool {
@@ -150,7 +39,7 @@ async fn a_registration_mail_survives_a_sigkill_before_it_was_published(backend:
     // the process dies: exactly the window between commit and publish.
     let mut paused = env.clone();
     paused.push(("MERCATO_BUS__RELAY_ENABLED".into(), "false".into()));
-    let server = Server::start(dir.path(), port, &paused).await;
+    let server = start_server(dir.path(), port, &paused).await;
     let email = format!("crash-{tag}@example.com");
     let (status, _) = server
         .post(
@@ -167,7 +56,7 @@ async fn a_registration_mail_survives_a_sigkill_before_it_was_published(backend:
     );
     server.kill();
 
-    let server = Server::start(dir.path(), port, &env).await;
+    let server = start_server(dir.path(), port, &env).await;
     for _ in 0..100 {
         let mails = server.mails_to(&email).await;
         if !mails.is_empty() {
@@ -192,39 +81,16 @@ async fn an_admin_made_on_the_command_line_signs_in_and_creates_staff(backend: B
     let (tag, _cleanup) = new_tag(backend);
     let dir = tempfile::tempdir().expect("dir");
     let env = backend_env(backend, &tag);
-    let mut child = Command::new(BIN)
-        .args([
-            "admin",
-            "create-staff",
-            "--email",
-            "boss@shop.test",
-            "--name",
-            "Boss",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .envs(env.iter().cloned())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("create-staff runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a long admin passphrase\n")
-        .expect("password written");
-    let out = child.wait_with_output().expect("finished");
-    assert!(
-        out.status.success(),
-        "create-staff failed: {}",
-        String::from_utf8_lossy(&out.stdout)
+    create_staff(
+        BIN,
+        dir.path(),
+        &env,
+        "boss@shop.test",
+        "admin",
+        "a long admin passphrase",
     );
 
-    let server = Server::start(dir.path(), free_port(), &env).await;
+    let server = start_server(dir.path(), free_port(), &env).await;
     let (status, tokens) = server
         .post(
             "/api/v1/staff/auth/login",
@@ -289,7 +155,7 @@ async fn healthcheck_exits_zero_only_when_the_server_is_ready(backend: Backend) 
         .status()
         .expect("runs");
     assert!(!down.success(), "nothing listens yet");
-    let _server = Server::start(dir.path(), port, &backend_env(backend, &tag)).await;
+    let _server = start_server(dir.path(), port, &backend_env(backend, &tag)).await;
     let up = Command::new(BIN)
         .args(["healthcheck", "--url", &url])
         .status()
@@ -405,7 +271,7 @@ async fn the_demo_seed_fills_the_shop_once(backend: Backend) {
         "a second run changes nothing: {out}"
     );
 
-    let server = Server::start(dir.path(), free_port(), &backend_env(backend, &tag)).await;
+    let server = start_server(dir.path(), free_port(), &backend_env(backend, &tag)).await;
     let tree: Value = reqwest::get(format!("{}/api/v1/categories", server.base))
         .await
         .expect("tree")

@@ -90,6 +90,9 @@ pub(crate) fn settings(backend: Backend, data_dir: &std::path::Path, tag: &str) 
     s.log.filter = "warn".into();
     s.payments.webhook_secret = Some(format!("whsec-test-{tag}").into());
     s.payments.provider_retry_ms = 200;
+    // Suites register dozens of customers at once to race them; the hashing bound is
+    // tested on its own (the mercato crate's floods), so here every hash waits its turn.
+    s.auth.hash_queue = 4096;
     if backend == Backend::Distributed {
         s.database.url = format!("{}/mtest_{tag}_{{service}}", postgres_url());
         s.database.max_connections = 5;

@@ -194,6 +194,28 @@ pub async fn pay(app: &TestApp, token: &str, payment_id: &str, card: &str) -> Te
     .await
 }
 
+/// Asks for a refund of a payment as `token` (finance), under a fresh `Idempotency-Key`.
+pub async fn refund(app: &TestApp, token: &str, payment_id: &str, body: Value) -> TestResponse {
+    refund_with_key(app, token, payment_id, &crate::unique("refund"), body).await
+}
+
+pub async fn refund_with_key(
+    app: &TestApp,
+    token: &str,
+    payment_id: &str,
+    key: &str,
+    body: Value,
+) -> TestResponse {
+    app.send_with(
+        Method::POST,
+        &format!("/api/v1/admin/payments/{payment_id}/refund"),
+        Some(token),
+        &[("idempotency-key", key)],
+        Some(body),
+    )
+    .await
+}
+
 /// A customer's paid order for `quantity` of `product_id`, shipped to Indonesia (the
 /// shop must ship there: [`shipping_to_indonesia`]). Returns the paid order.
 pub async fn paid_order(app: &TestApp, token: &str, product_id: &str, quantity: i64) -> Value {
