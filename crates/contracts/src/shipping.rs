@@ -19,6 +19,7 @@ pub struct QuoteRequest {
 #[serde(deny_unknown_fields)]
 pub struct QuoteItem {
     pub product_id: Uuid,
+    #[schema(minimum = 1, maximum = 1000)]
     pub quantity: i64,
 }
 

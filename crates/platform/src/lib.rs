@@ -18,6 +18,7 @@ pub mod events;
 pub mod http;
 pub mod page;
 pub mod ratelimit;
+pub mod schema;
 pub mod service;
 pub mod storage;
 pub mod tasks;

@@ -27,6 +27,7 @@ pub struct PageParams {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -42,8 +43,14 @@ impl PageParams {
         }
     }
 
+    /// The position the cursor names; none for a first page (no cursor, or an empty
+    /// one, as a form with an empty field sends).
     pub fn position<P: DeserializeOwned>(&self) -> Result<Option<P>, ApiError> {
-        self.cursor.as_deref().map(decode_cursor).transpose()
+        self.cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()
     }
 }
 

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
@@ -75,34 +76,55 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 }
 
 /// Deserialises JSON, telling syntax errors (400) from shape errors (422, with field).
+///
+/// The body is read as a JSON value first, so trailing text is refused and integral
+/// numbers written with a fraction (`3.0`) count as the integers they are: JSON Schema
+/// (and the OpenAPI document) calls them integers, and serde alone would refuse them.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_data() {
-            let field = if path == "." {
-                missing_field(&inner).unwrap_or_default()
-            } else {
-                path
-            };
-            ApiError::Validation(vec![FieldError {
-                field,
-                message: clean_message(&inner),
-            }])
-        } else {
-            ApiError::bad_request(
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            )
-        }
+    let mut value = serde_json::Value::deserialize(&mut *de).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     // Trailing text after the document means the client sent something other than it
     // thinks; refuse it rather than act on a prefix.
     de.end().map_err(|e| {
         ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
-    Ok(value)
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let field = if path == "." {
+            missing_field(&inner).unwrap_or_default()
+        } else {
+            path
+        };
+        ApiError::Validation(vec![FieldError {
+            field,
+            message: clean_message(&inner),
+        }])
+    })
+}
+
+/// `3.0` becomes `3`; other numbers are left as they are. Only up to 2^53, where every
+/// integer has an exact float: past it, a float may stand for a number out of the
+/// integer's range (`-9223372036854775809` reads as `-2^63`).
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 /// serde reports a missing field at the parent's path; the name is in the message.

@@ -86,9 +86,10 @@ pub fn parse_naming(
     let slug = match (input.slug, base, &name) {
         (Some(raw), _, _) => f.parse("slug", parse_slug(raw)),
         (None, Some((_, s, _)), _) => Some(s.to_owned()),
+        // A name with no Latin letters or digits (`茶碗`) still gets a working URL.
         (None, None, Some(n)) => Some(slugify(n)).filter(|s| !s.is_empty()).or_else(|| {
-            f.add("slug", "cannot be made from this name; send one");
-            None
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            Some(format!("item-{}", &id[..12]))
         }),
         (None, None, None) => None,
     };

@@ -85,15 +85,19 @@ async fn list_categories(State(s): State<AppState>) -> ApiResult<Response> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
+    #[schema(schema_with = platform::schema::line_or_null::<1, 200>)]
     pub name: Option<String>,
     /// Generated from the name when omitted on create.
+    #[schema(schema_with = platform::schema::slug_or_null)]
     pub slug: Option<String>,
     /// `null` (or omitted on create) for a top-level category.
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
+    #[schema(schema_with = platform::schema::multiline_or_null::<2000>)]
     pub description: Option<String>,
     pub show_on_home: Option<bool>,
+    #[schema(minimum = -1000000, maximum = 1000000)]
     pub position: Option<i32>,
     /// Expected version for an edit (or send `If-Match`).
     pub version: Option<i64>,
@@ -158,8 +162,13 @@ fn slug_taken(e: sea_orm::DbErr) -> ApiError {
     }
 }
 
+platform::required_fields_schema!(
+    /// What creating one needs: `CategoryInput` with these fields sent.
+    CategoryCreate = CategoryInput { "name" }
+);
+
 /// Creates a category.
-#[utoipa::path(post, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), request_body = CategoryInput,
+#[utoipa::path(post, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), request_body = CategoryCreate,
     responses((status = 201, body = CategoryNode), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
               (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 async fn create_category(
@@ -216,10 +225,12 @@ async fn update_category(
     let current = categories::get(&s.ctx.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("category"))?;
+    let next = parse(&s, &input, Some(&current)).await?;
+    // The body is judged before the version: an invalid edit is 422 whatever it
+    // was based on.
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    let next = parse(&s, &input, Some(&current)).await?;
     let now = s.ctx.clock.now();
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     if !categories::update(&txn, &next, expected, now)

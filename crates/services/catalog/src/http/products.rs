@@ -47,17 +47,22 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Words to find in names and descriptions.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// A category id; its subcategories are included.
     pub category: Option<Uuid>,
+    #[param(minimum = 0, maximum = 1e12)]
     pub min_price: Option<i64>,
+    #[param(minimum = 0, maximum = 1e12)]
     pub max_price: Option<i64>,
     /// Only products that can be bought now.
     pub in_stock: Option<bool>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default), `rating`.
+    #[param(value_type = Option<String>, pattern = "^(relevance|price_asc|price_desc|newest|rating)$")]
     pub sort: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -124,6 +129,7 @@ async fn list_products(
     let after: Option<Position> = match p
         .cursor
         .as_deref()
+        .filter(|c| !c.is_empty())
         .map(platform::page::decode_cursor::<Position>)
     {
         Some(Ok(pos)) => Some(pos),
@@ -268,20 +274,31 @@ async fn get_product(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
+    #[schema(schema_with = platform::schema::line_or_null::<1, 200>)]
     pub name: Option<String>,
     /// Generated from the name when omitted on create.
+    #[schema(schema_with = platform::schema::slug_or_null)]
     pub slug: Option<String>,
+    #[schema(schema_with = platform::schema::multiline_or_null::<10000>)]
     pub description: Option<String>,
     /// Minor units of `currency`.
+    #[schema(minimum = 0, maximum = 1e12)]
     pub price: Option<i64>,
     /// ISO 4217, e.g. `USD`.
+    #[schema(schema_with = platform::schema::currency_or_null)]
     pub currency: Option<String>,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub weight_grams: Option<i64>,
+    #[schema(minimum = 0, maximum = 10_000)]
     pub length_mm: Option<i64>,
+    #[schema(minimum = 0, maximum = 10_000)]
     pub width_mm: Option<i64>,
+    #[schema(minimum = 0, maximum = 10_000)]
     pub height_mm: Option<i64>,
+    #[schema(max_items = 20)]
     pub category_ids: Option<Vec<Uuid>>,
     /// Initial units on hand (create only; later through the stock endpoint).
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub stock: Option<i64>,
     /// Expected version for an edit (or send `If-Match`).
     pub version: Option<i64>,
@@ -396,8 +413,13 @@ fn slug_taken(e: sea_orm::DbErr) -> ApiError {
     }
 }
 
+platform::required_fields_schema!(
+    /// What creating one needs: `ProductInput` with these fields sent.
+    ProductCreate = ProductInput { "name", "price", "currency", "weight_grams", "length_mm", "width_mm", "height_mm" }
+);
+
 /// Creates a product.
-#[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])), request_body = ProductInput,
+#[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])), request_body = ProductCreate,
     responses((status = 201, body = ProductView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
               (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 async fn create_product(
@@ -450,10 +472,12 @@ async fn update_product(
     let current = products::get(&s.ctx.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
+    let fields = parse(&s, &input, Some(&current)).await?;
+    // The body is judged before the version: an invalid edit is 422 whatever it
+    // was based on.
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    let fields = parse(&s, &input, Some(&current)).await?;
     let now = s.ctx.clock.now();
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     if !products::update(&txn, id, expected, &fields, now)

@@ -88,6 +88,7 @@ pub struct ReviewListParams {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Staff only: include reviews hidden by staff.
     pub include_hidden: Option<bool>,
@@ -130,9 +131,10 @@ pub struct ReviewInput {
     pub rating: Option<serde_json::Number>,
     /// Optional: one line of at most 120 characters; `null` or blank for none.
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = platform::schema::line_or_null::<0, 120>)]
     pub title: Option<Option<String>>,
     /// At most 5000 characters; may be empty.
+    #[schema(schema_with = platform::schema::multiline_or_null::<5000>)]
     pub body: Option<String>,
     /// Expected version for an edit (or send `If-Match`).
     pub version: Option<i64>,
@@ -170,8 +172,13 @@ fn parse(input: &ReviewInput, base: Option<&Review>) -> ApiResult<ReviewText> {
     Ok(ReviewText { stars, title, body })
 }
 
+platform::required_fields_schema!(
+    /// What creating one needs: `ReviewInput` with these fields sent.
+    ReviewCreate = ReviewInput { "rating" }
+);
+
 /// Writes the customer's review of a product they bought; one per customer per product.
-#[utoipa::path(post, path = "/api/v1/products/{id}/reviews", tag = "reviews", security(("bearer" = [])), request_body = ReviewInput,
+#[utoipa::path(post, path = "/api/v1/products/{id}/reviews", tag = "reviews", security(("bearer" = [])), request_body = ReviewCreate,
     params(("id" = Uuid, Path, description = "Product id")),
     responses((status = 201, body = ReviewView), (status = 401, body = platform::error::Problem),
               (status = 403, body = platform::error::Problem, description = "Not a customer, or `purchase_required`"),
@@ -255,10 +262,12 @@ async fn update_review(
     let now = s.ctx.clock.now();
     let txn = platform::db::begin_write(&s.ctx.db).await?;
     let current = own_review(&txn, id, review_id, &customer).await?;
+    let text = parse(&input, Some(&current))?;
+    // The body is judged before the version: an invalid edit is 422 whatever it
+    // was based on.
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    let text = parse(&input, Some(&current))?;
     if !reviews::edit(&txn, review_id, expected, &text, now).await? {
         return Err(lost_race(&txn, review_id).await);
     }

@@ -30,8 +30,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct StockInput {
     /// The new count on hand.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub on_hand: Option<i64>,
     /// Or a change: positive for a delivery, negative for a write-off.
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     pub adjust_by: Option<i64>,
     /// The stock version you read (or send `If-Match`).
     pub version: Option<i64>,

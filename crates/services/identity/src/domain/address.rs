@@ -8,16 +8,26 @@ use utoipa::ToSchema;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
+    #[schema(schema_with = platform::schema::line_or_null::<1, 40>)]
     pub label: Option<String>,
+    #[schema(schema_with = platform::schema::line_or_null::<1, 120>)]
     pub recipient_name: Option<String>,
+    #[schema(schema_with = platform::schema::phone_or_null)]
     pub phone: Option<String>,
+    #[schema(schema_with = platform::schema::line_or_null::<1, 200>)]
     pub line1: Option<String>,
+    #[schema(schema_with = platform::schema::line_or_null::<0, 200>)]
     pub line2: Option<String>,
+    #[schema(schema_with = platform::schema::line_or_null::<1, 100>)]
     pub city: Option<String>,
+    #[schema(schema_with = platform::schema::line_or_null::<0, 100>)]
     pub region: Option<String>,
+    #[schema(schema_with = platform::schema::postal_code_or_null)]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `ID`, `US`, `DE`.
+    #[schema(schema_with = platform::schema::country_or_null)]
     pub country: Option<String>,
+    #[schema(schema_with = platform::schema::line_or_null::<0, 500>)]
     pub note: Option<String>,
     /// Expected version when editing; a stale one is refused.
     pub version: Option<i64>,

@@ -92,8 +92,13 @@ async fn list_addresses(
     }))
 }
 
+platform::required_fields_schema!(
+    /// What creating one needs: `AddressInput` with these fields sent.
+    AddressCreate = AddressInput { "recipient_name", "phone", "line1", "city", "postal_code", "country" }
+);
+
 /// Adds a shipping address.
-#[utoipa::path(post, path = "/api/v1/me/addresses", tag = "identity", security(("bearer" = [])), request_body = AddressInput,
+#[utoipa::path(post, path = "/api/v1/me/addresses", tag = "identity", security(("bearer" = [])), request_body = AddressCreate,
     responses((status = 201, body = AddressView), (status = 409, description = "Too many addresses", body = platform::error::Problem),
               (status = 422, body = platform::error::Problem)))]
 async fn add_address(
@@ -146,10 +151,12 @@ async fn update_address(
     let expected = if_match(&headers)?
         .or(input.version)
         .unwrap_or(current.version);
+    // The body is judged before the version: an invalid edit is 422 whatever it was
+    // based on.
+    let address = Address::parse(&input, Some(&current.address))?;
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    let address = Address::parse(&input, Some(&current.address))?;
     if !addresses::update(&txn, auth.customer_id, id, expected, &address, now).await? {
         return Err(ApiError::stale_version(current.version));
     }

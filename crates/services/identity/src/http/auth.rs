@@ -51,8 +51,12 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(schema_with = platform::schema::email)]
     pub email: String,
+    /// 10 to 128 characters, not a common password, not the email or the name.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+    #[schema(schema_with = platform::schema::line::<1, 100>)]
     pub name: String,
 }
 
@@ -152,10 +156,13 @@ async fn register(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VerifyEmailRequest {
     /// The token from the link in the mail.
+    #[schema(min_length = 1, max_length = 256)]
     pub token: Option<String>,
     /// With `code`: the address the code was sent to.
+    #[schema(schema_with = platform::schema::email_or_null)]
     pub email: Option<String>,
     /// The 6-digit code from the mail.
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: Option<String>,
 }
 
@@ -229,6 +236,7 @@ async fn verify_email(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EmailRequest {
+    #[schema(schema_with = platform::schema::email)]
     pub email: String,
 }
 
@@ -275,7 +283,9 @@ async fn resend_verification(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(schema_with = platform::schema::email)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
     /// Keep the session for 30 days instead of 12 hours.
     #[serde(default)]
@@ -370,6 +380,7 @@ async fn login(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RefreshRequest {
     /// Omit when the browser sends the refresh cookie.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256)]
     pub refresh_token: Option<String>,
 }
 
@@ -460,7 +471,9 @@ async fn forgot_password(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
+    #[schema(min_length = 1, max_length = 256)]
     pub token: String,
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 

@@ -89,8 +89,10 @@ async fn get_me(State(s): State<AppState>, auth: CustomerAuth) -> ApiResult<Resp
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
+    #[schema(schema_with = platform::schema::line_or_null::<1, 100>)]
     pub name: Option<String>,
     /// A new address; it takes effect once verified through the mail sent to it.
+    #[schema(schema_with = platform::schema::email_or_null)]
     pub email: Option<String>,
     /// Expected version (or send `If-Match`).
     pub version: Option<i64>,
@@ -152,7 +154,9 @@ async fn update_me(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 

@@ -84,11 +84,23 @@ async fn list_staff(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStaffRequest {
+    #[schema(schema_with = platform::schema::email)]
     pub email: String,
+    #[schema(schema_with = platform::schema::line::<1, 100>)]
     pub name: String,
     /// `admin`, `inventory` or `finance`.
+    #[schema(schema_with = staff_role)]
     pub role: String,
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+}
+
+fn staff_role() -> utoipa::openapi::schema::Object {
+    platform::schema::enumerated(&["admin", "inventory", "finance"])
+}
+
+fn staff_role_or_null() -> utoipa::openapi::schema::Object {
+    platform::schema::enumerated_or_null(&["admin", "inventory", "finance"])
 }
 
 /// Creates a staff account.
@@ -179,10 +191,13 @@ async fn get_staff(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStaffRequest {
+    #[schema(schema_with = platform::schema::line_or_null::<1, 100>)]
     pub name: Option<String>,
     /// A new role; the member's sessions end and they sign in again with it.
+    #[schema(schema_with = staff_role_or_null)]
     pub role: Option<String>,
     /// A new password set by the admin; the member's sessions end.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
     /// Expected version (or send `If-Match`).
     pub version: Option<i64>,

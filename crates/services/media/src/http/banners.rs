@@ -163,7 +163,7 @@ fn position_field(fields: &BTreeMap<String, String>) -> ApiResult<Option<i32>> {
 /// Creates a banner from a multipart form: `file` (the image), `title`, `link`, and
 /// optionally `position` and `alt`. It shows once its image is processed.
 #[utoipa::path(post, path = "/api/v1/banners", tag = "media", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "`file`, `title`, `link`, optional `position` and `alt`"),
+    request_body(content_type = "multipart/form-data", content = super::BannerUpload, description = "`file`, `title`, `link`, optional `position` and `alt`"),
     responses((status = 201, body = BannerView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
               (status = 409, body = platform::error::Problem), (status = 413, body = platform::error::Problem), (status = 415, body = platform::error::Problem),
               (status = 422, body = platform::error::Problem)))]
@@ -256,8 +256,14 @@ async fn create_banner(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BannerInput {
+    #[schema(schema_with = platform::schema::line_or_null::<1, 120>)]
     pub title: Option<String>,
+    #[schema(
+        max_length = 2048,
+        pattern = "^[ \\t]*(?:https?://|/(?:[^/\\s\\u0000-\\u001f\\u007f-\\u009f][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)(?:[^\\s\\u0000-\\u001f\\u007f-\\u009f]*)[ \\t]*$"
+    )]
     pub link: Option<String>,
+    #[schema(minimum = 0, maximum = 1000)]
     pub position: Option<i32>,
     /// The version you read (or send `If-Match`).
     pub version: Option<i64>,

@@ -87,7 +87,7 @@ async fn list_images(
 /// WebP variants follow within seconds, and customers see the image then.
 #[utoipa::path(post, path = "/api/v1/products/{id}/images", tag = "media", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
-    request_body(content_type = "multipart/form-data", description = "`file`: the image; `alt`: optional text"),
+    request_body(content_type = "multipart/form-data", content = super::ImageUpload, description = "`file`: the image; `alt`: optional text"),
     responses((status = 201, body = ImageView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
               (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem), (status = 413, body = platform::error::Problem),
               (status = 415, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]

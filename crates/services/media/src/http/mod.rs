@@ -182,9 +182,46 @@ pub(crate) fn image_view(i: Image) -> ImageView {
 
 /// Alt text: optional, one line, bounded.
 pub(crate) fn alt_text(fields: &BTreeMap<String, String>) -> ApiResult<String> {
-    let alt = fields.get("alt").map(|a| a.trim()).unwrap_or_default();
-    if alt.chars().count() > 300 || alt.contains(['\n', '\r']) {
-        return Err(ApiError::field("alt", "one line of at most 300 characters"));
-    }
-    Ok(alt.to_owned())
+    let mut f = platform::validate::Fields::new();
+    let alt = f.text("alt", fields.get("alt").map_or("", String::as_str), 0, 300);
+    f.finish()?;
+    Ok(alt.unwrap_or_default())
+}
+
+/// The form of an image upload, for the document; the handler reads the parts itself.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form; Upload::read reads it"
+)]
+pub(crate) struct ImageUpload {
+    /// The image: JPEG, PNG, WebP or GIF, recognised by its content, not its name.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// One line describing the picture, for readers who cannot see it.
+    #[schema(schema_with = platform::schema::line_or_null::<0, 300>)]
+    alt: Option<String>,
+}
+
+/// The form of a banner upload, for the document.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form; Upload::read reads it"
+)]
+pub(crate) struct BannerUpload {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    #[schema(schema_with = platform::schema::line::<1, 120>)]
+    title: String,
+    /// A path in the shop (`/categories/shoes`) or an http(s) URL.
+    #[schema(
+        max_length = 2048,
+        pattern = "^[ \\t]*(?:https?://|/(?:[^/\\s\\u0000-\\u001f\\u007f-\\u009f][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)(?:[^\\s\\u0000-\\u001f\\u007f-\\u009f]*)[ \\t]*$"
+    )]
+    link: String,
+    #[schema(minimum = 0, maximum = 1000)]
+    position: Option<i32>,
+    #[schema(schema_with = platform::schema::line_or_null::<0, 300>)]
+    alt: Option<String>,
 }

@@ -38,9 +38,11 @@ pub struct MailboxMail {
 #[into_params(parameter_in = Query)]
 pub struct MailboxQuery {
     /// Only mail to this address.
+    #[param(schema_with = platform::schema::email_or_null)]
     pub to: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 

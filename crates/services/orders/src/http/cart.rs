@@ -54,6 +54,7 @@ async fn get_cart(State(s): State<AppState>, me: CustomerAuth) -> ApiResult<Json
 pub struct AddItem {
     pub product_id: Uuid,
     /// Added to what the cart already holds (at most 99 in all).
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: i32,
 }
 
@@ -97,6 +98,7 @@ async fn add_to_cart(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateItem {
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: Option<i32>,
     /// Whether checkout buys this line.
     pub selected: Option<bool>,

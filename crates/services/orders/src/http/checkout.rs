@@ -46,6 +46,7 @@ pub struct CheckoutInput {
     /// One of the customer's addresses (`/me/addresses`).
     pub address_id: Uuid,
     /// A `service_code` from a shipping quote for that address.
+    #[schema(pattern = "^[a-z0-9_-]{1,40}$")]
     pub shipping_service: String,
 }
 
@@ -83,7 +84,7 @@ async fn earlier_answer<C: sea_orm::ConnectionTrait>(
 
 /// Buys the selected cart lines. Verified customers only; `Idempotency-Key` required.
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", security(("bearer" = [])), request_body = CheckoutInput,
-    params(("Idempotency-Key" = String, Header, description = "The same on every retry of one checkout")),
+    params(("Idempotency-Key" = String, Header, description = "The same on every retry of one checkout", pattern = "^[!-~]{1,255}$")),
     responses((status = 201, body = OrderView), (status = 400, body = platform::error::Problem), (status = 401, body = platform::error::Problem),
               (status = 403, body = platform::error::Problem), (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem),
               (status = 503, body = platform::error::Problem)))]

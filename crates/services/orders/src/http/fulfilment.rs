@@ -33,13 +33,20 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     /// `processing`, `shipped`, `delivered` or `cancelled`.
+    #[schema(schema_with = staff_target)]
     pub status: String,
     /// Required when shipping, refused otherwise.
+    #[schema(schema_with = platform::schema::line_or_null::<3, 64>)]
     pub tracking_number: Option<String>,
     /// Or `If-Match: "<version>"`.
     pub version: Option<i64>,
     /// Why, for a cancellation (shown to the customer).
+    #[schema(schema_with = platform::schema::line_or_null::<1, 200>)]
     pub reason: Option<String>,
+}
+
+fn staff_target() -> utoipa::openapi::schema::Object {
+    platform::schema::enumerated(&STAFF_TARGETS)
 }
 
 /// Checks the change field by field; the tracking number and reason, cleaned.

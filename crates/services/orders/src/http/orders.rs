@@ -178,6 +178,7 @@ async fn page_of<C: sea_orm::ConnectionTrait>(
 #[serde(deny_unknown_fields)]
 pub struct StaffOrderQuery {
     /// Only orders in this status.
+    #[param(schema_with = order_status_or_null)]
     pub status: Option<String>,
     /// Only this customer's orders.
     pub customer_id: Option<Uuid>,
@@ -186,7 +187,12 @@ pub struct StaffOrderQuery {
     /// Placed before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+}
+
+fn order_status_or_null() -> utoipa::openapi::schema::Object {
+    platform::schema::enumerated_or_null(&crate::domain::order::ALL)
 }
 
 /// Every order, newest first, filtered by status, customer and date range.

@@ -121,9 +121,13 @@ async fn get_payment(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CardInput {
+    #[schema(value_type = String, pattern = "^(4242424242424242|4000000000000002|4000000000009995)$")]
     pub card_number: String,
+    #[schema(minimum = 1, maximum = 12)]
     pub exp_month: i64,
+    #[schema(minimum = 2000, maximum = 2100)]
     pub exp_year: i64,
+    #[schema(pattern = "^[0-9]{3,4}$")]
     pub cvc: String,
 }
 
@@ -207,7 +211,7 @@ fn luhn(digits: &str) -> bool {
 #[utoipa::path(post, path = "/api/v1/payments/{id}/sandbox/pay", tag = "payments", security(("bearer" = [])),
     request_body = CardInput,
     params(("id" = Uuid, Path, description = "Payment id"),
-           ("Idempotency-Key" = String, Header, description = "The same on every retry of one payment attempt")),
+           ("Idempotency-Key" = String, Header, description = "The same on every retry of one payment attempt", pattern = "^[!-~]{1,255}$")),
     responses((status = 202, body = ChargeAccepted), (status = 400, body = platform::error::Problem), (status = 401, body = platform::error::Problem),
               (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 async fn sandbox_pay(

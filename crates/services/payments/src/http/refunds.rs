@@ -38,9 +38,15 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct PaymentQuery {
     /// Only payments in this status.
+    #[param(schema_with = payment_status_or_null)]
     pub status: Option<String>,
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+}
+
+fn payment_status_or_null() -> utoipa::openapi::schema::Object {
+    platform::schema::enumerated_or_null(&domain::ALL)
 }
 
 /// Every payment, newest first, optionally by status (e.g. `succeeded` to reconcile,
@@ -85,7 +91,9 @@ async fn list_payments(
 #[serde(deny_unknown_fields)]
 pub struct RefundInput {
     /// Minor units; everything still refundable when left out.
+    #[schema(minimum = 1, maximum = 1e12)]
     pub amount: Option<i64>,
+    #[schema(schema_with = platform::schema::line_or_null::<1, 200>)]
     pub reason: Option<String>,
 }
 
@@ -96,7 +104,7 @@ pub struct RefundInput {
 #[utoipa::path(post, path = "/api/v1/admin/payments/{id}/refund", tag = "payments", security(("bearer" = [])),
     request_body = RefundInput,
     params(("id" = Uuid, Path, description = "Payment id"),
-           ("Idempotency-Key" = String, Header, description = "The same on every retry of one refund")),
+           ("Idempotency-Key" = String, Header, description = "The same on every retry of one refund", pattern = "^[!-~]{1,255}$")),
     responses((status = 202, body = RefundView), (status = 400, body = platform::error::Problem), (status = 401, body = platform::error::Problem),
               (status = 403, body = platform::error::Problem), (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem),
               (status = 422, body = platform::error::Problem)))]

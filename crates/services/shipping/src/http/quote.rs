@@ -28,7 +28,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct Destination {
     /// ISO 3166-1 alpha-2.
+    #[schema(schema_with = platform::schema::country)]
     pub country: String,
+    #[schema(schema_with = platform::schema::line_or_null::<0, 20>)]
     pub postal_code: Option<String>,
 }
 
@@ -36,6 +38,7 @@ pub struct Destination {
 #[serde(deny_unknown_fields)]
 pub struct QuoteInput {
     pub destination: Destination,
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<QuoteItem>,
 }
 
@@ -95,6 +98,7 @@ async fn shipping_quote(
 #[serde(deny_unknown_fields)]
 pub struct AreaQuery {
     /// Part of a country code, zone name or postal prefix; empty lists every area.
+    #[param(max_length = 100)]
     pub q: Option<String>,
 }
 

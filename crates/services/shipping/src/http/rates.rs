@@ -74,15 +74,22 @@ fn view(r: Rate) -> RateView {
 #[serde(deny_unknown_fields)]
 pub struct RateInput {
     pub zone_id: Option<Uuid>,
+    #[schema(schema_with = platform::schema::line_or_null::<1, 60>)]
     pub carrier: Option<String>,
+    #[schema(pattern = "^[ \\t]*[a-zA-Z0-9_-]{1,40}[ \\t]*$")]
     pub service_code: Option<String>,
+    #[schema(schema_with = platform::schema::line_or_null::<1, 100>)]
     pub name: Option<String>,
+    #[schema(schema_with = platform::schema::currency_or_null)]
     pub currency: Option<String>,
+    #[schema(min_items = 1, max_items = 50)]
     pub brackets: Option<Vec<Bracket>>,
     /// `null` removes the threshold on an edit.
     #[serde(default, with = "serde_with_null")]
     pub free_over: Option<Option<i64>>,
+    #[schema(minimum = 0, maximum = 60)]
     pub min_days: Option<i32>,
+    #[schema(minimum = 0, maximum = 60)]
     pub max_days: Option<i32>,
     pub active: Option<bool>,
     /// The version you read, for an edit (or send `If-Match`).
@@ -248,8 +255,13 @@ async fn list_rates(
     }))
 }
 
+platform::required_fields_schema!(
+    /// What creating one needs: `RateInput` with these fields sent.
+    RateCreate = RateInput { "zone_id", "carrier", "service_code", "name", "currency", "brackets" }
+);
+
 /// Adds a service level to a zone.
-#[utoipa::path(post, path = "/api/v1/admin/shipping/rates", tag = "shipping", security(("bearer" = [])), request_body = RateInput,
+#[utoipa::path(post, path = "/api/v1/admin/shipping/rates", tag = "shipping", security(("bearer" = [])), request_body = RateCreate,
     responses((status = 201, body = RateView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
               (status = 422, body = platform::error::Problem)))]
 async fn create_rate(
@@ -313,10 +325,12 @@ async fn update_rate(
     let current = store::rate(&txn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("rate"))?;
+    // The body is judged before the version: an invalid edit is 422 whatever it was
+    // based on.
+    let rate = parse(&input, Some(&current), current.zone_id, now)?;
     if current.version != expected {
         return Err(ApiError::stale_version(current.version));
     }
-    let rate = parse(&input, Some(&current), current.zone_id, now)?;
     if !store::update_rate(&txn, &rate, expected)
         .await
         .map_err(code_taken)?

@@ -60,8 +60,11 @@ pub(crate) fn view(z: Zone) -> ZoneView {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneInput {
+    #[schema(schema_with = platform::schema::line_or_null::<1, 100>)]
     pub name: Option<String>,
+    #[schema(schema_with = platform::schema::country_or_null)]
     pub country: Option<String>,
+    #[schema(max_items = 200)]
     pub postal_prefixes: Option<Vec<String>>,
     /// The version you read, for an edit (or send `If-Match`).
     pub version: Option<i64>,
@@ -144,8 +147,13 @@ async fn list_zones(
     }))
 }
 
+platform::required_fields_schema!(
+    /// What creating one needs: `ZoneInput` with these fields sent.
+    ZoneCreate = ZoneInput { "name", "country" }
+);
+
 /// Adds a zone.
-#[utoipa::path(post, path = "/api/v1/admin/shipping/zones", tag = "shipping", security(("bearer" = [])), request_body = ZoneInput,
+#[utoipa::path(post, path = "/api/v1/admin/shipping/zones", tag = "shipping", security(("bearer" = [])), request_body = ZoneCreate,
     responses((status = 201, body = ZoneView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
               (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
 async fn create_zone(
@@ -212,10 +220,12 @@ async fn update_zone(
     let current = store::zone(&txn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("zone"))?;
+    // The body is judged before the version: an invalid edit is 422 whatever it was
+    // based on.
+    let (name, country, postal_prefixes) = parse(&input, Some(&current))?;
     if current.version != expected {
         return Err(ApiError::stale_version(current.version));
     }
-    let (name, country, postal_prefixes) = parse(&input, Some(&current))?;
     let zone = Zone {
         name,
         country,
