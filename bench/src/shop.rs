@@ -103,6 +103,7 @@ impl Shop {
             settings,
             topology: Topology::SingleProcess,
             services: ServiceName::ALL.to_vec(),
+            web: true,
             clock: Arc::new(SystemClock),
         })
         .await

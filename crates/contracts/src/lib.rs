@@ -10,6 +10,7 @@ pub mod claims;
 pub mod envelope;
 pub mod identity;
 pub mod media;
+pub mod money;
 pub mod orders;
 pub mod payments;
 pub mod shipping;

@@ -82,6 +82,8 @@ pub struct AppOptions {
     pub settings: Settings,
     pub topology: Topology,
     pub services: Vec<ServiceName>,
+    /// Serve the storefront pages too.
+    pub web: bool,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -92,6 +94,7 @@ impl AppOptions {
             settings,
             topology: Topology::SingleProcess,
             services: ServiceName::ALL.to_vec(),
+            web: true,
             clock: Arc::new(SystemClock),
         }
     }
@@ -381,6 +384,19 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         tracing::info!(service = service.as_str(), "service started");
     }
     let (router, openapi) = api.split_for_parts();
+    let router = if opts.web {
+        let client = if opts.services.len() == ServiceName::ALL.len() {
+            web::Api::in_process(router.clone())
+        } else {
+            let url = settings.services.api_url.as_deref().context(
+                "the web pages without every service in this process need services.api_url (MERCATO_SERVICES__API_URL), the entry point's URL",
+            )?;
+            web::Api::http(url)?
+        };
+        router.merge(web::router(web::WebState::new(client, &settings)))
+    } else {
+        router
+    };
     let router = platform::http::kernel(
         router,
         openapi,
@@ -389,6 +405,9 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         KernelOptions {
             // Multipart framing adds a little to the file itself (media's own limit).
             upload_limit_bytes: settings.media.max_upload_bytes + 64 * 1024,
+            not_found_page: opts
+                .web
+                .then_some(web::not_found_page as fn() -> axum::response::Response),
         },
     );
     let metrics = match settings.http.metrics_listen {

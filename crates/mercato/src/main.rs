@@ -46,9 +46,10 @@ enum Command {
         /// Address to listen on (overrides http.listen).
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
-        /// Run only these services (comma-separated), in the distributed topology.
+        /// Run only these services (comma-separated), in the distributed topology;
+        /// `web` is the storefront pages.
         #[arg(long, value_delimiter = ',')]
-        services: Option<Vec<ServiceName>>,
+        services: Option<Vec<String>>,
     },
     /// Apply every service's database migrations (also done on start).
     Migrate {
@@ -174,6 +175,7 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   media.decode_memory_bytes       268435456 (images decoded at once share this memory)
   media.max_concurrent_uploads    4 (then 503 with Retry-After)
   services.shipping_url           unset = in-process; the shipping service's URL when it runs elsewhere
+  services.api_url                the entry point, for web pages running without the services
   orders.payment_timeout_mins     30 (unpaid orders are then cancelled, stock released)
   orders.expiry_sweep_secs        30
   payments.provider               sandbox | midtrans (the result arrives by signed webhook)
@@ -216,14 +218,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(listen) = listen {
                 settings.http.listen = listen;
             }
-            let (topology, services) = match services {
-                Some(list) => (Topology::Distributed, list),
-                None => (Topology::SingleProcess, ServiceName::ALL.to_vec()),
+            let (topology, services, web) = match services {
+                Some(list) => {
+                    let web = list.iter().any(|s| s.trim() == "web");
+                    let services = list
+                        .iter()
+                        .filter(|s| s.trim() != "web")
+                        .map(|s| s.parse::<ServiceName>())
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    (Topology::Distributed, services, web)
+                }
+                None => (Topology::SingleProcess, ServiceName::ALL.to_vec(), true),
             };
             let app = app::build(AppOptions {
                 settings,
                 topology,
                 services,
+                web,
                 clock: Arc::new(SystemClock),
             })
             .await?;

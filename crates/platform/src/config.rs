@@ -441,6 +441,9 @@ pub struct ServiceUrls {
     /// Base URL of the shipping service, for quotes at checkout:
     /// `MERCATO_SERVICES__SHIPPING_URL=http://shipping:8080`.
     pub shipping_url: Option<String>,
+    /// Where the web pages call the API when they run without the services, through
+    /// the entry point: `MERCATO_SERVICES__API_URL=http://nginx:8080`.
+    pub api_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

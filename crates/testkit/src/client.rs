@@ -150,6 +150,7 @@ impl TestApp {
             settings: settings.clone(),
             topology: Topology::SingleProcess,
             services: ServiceName::ALL.to_vec(),
+            web: true,
             clock: clock.clone(),
         };
         let app = app::build(opts).await.expect("the app starts");
@@ -197,6 +198,7 @@ impl TestApp {
             settings: self.settings.clone(),
             topology: Topology::SingleProcess,
             services: ServiceName::ALL.to_vec(),
+            web: true,
             clock: self.clock.clone(),
         };
         let app = app::build(opts).await.expect("the app restarts");

@@ -9,6 +9,7 @@
 
 mod backend;
 mod client;
+pub mod pages;
 pub mod process;
 pub mod shop;
 pub mod smtp;

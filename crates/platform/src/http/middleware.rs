@@ -103,14 +103,17 @@ pub(crate) async fn problem_for_bare_errors(req: Request, next: Next) -> Respons
     }
     // Bodies that already speak JSON (problem+json from handlers, the readiness report)
     // are left alone; only empty and plain-text bodies from lower layers are replaced.
-    let is_json = res
+    // Web pages (HTML) answer errors with pages of their own, also left alone.
+    let is_own = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
-            ct.starts_with("application/problem+json") || ct.starts_with("application/json")
+            ct.starts_with("application/problem+json")
+                || ct.starts_with("application/json")
+                || ct.starts_with("text/html")
         });
-    if is_json {
+    if is_own {
         return res;
     }
     let (code, detail) = match status {
@@ -227,4 +230,112 @@ pub(crate) async fn no_store_by_default(req: Request, next: Next) -> Response {
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     res
+}
+
+/// The shop's own origin (`http://localhost:8080`), from `http.public_url`.
+#[derive(Clone)]
+pub(crate) struct ShopOrigin(pub Arc<str>);
+
+impl ShopOrigin {
+    pub fn of(public_url: &str) -> Self {
+        // scheme://host[:port], without a path or a trailing slash.
+        let url = public_url.trim_end_matches('/');
+        let origin = match url.find("://") {
+            Some(i) => match url[i + 3..].find('/') {
+                Some(j) => &url[..i + 3 + j],
+                None => url,
+            },
+            None => url,
+        };
+        Self(origin.to_ascii_lowercase().into())
+    }
+}
+
+/// Refuses a request that changes something with the visitor's cookies when it comes
+/// from another site (a form on an attacker's page posting here). SameSite=Strict
+/// cookies already stay off such requests in current browsers; this holds for others
+/// too. A browser says where a request comes from in `Sec-Fetch-Site`; an older one only
+/// in `Origin`, compared with `http.public_url`. Requests with a bearer token, or with
+/// no cookie at all (API clients, webhooks), are not cookie-authenticated and pass.
+pub(crate) async fn csrf_guard(
+    State(origin): State<ShopOrigin>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let unsafe_method = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let h = req.headers();
+    let with_cookies = h.contains_key(header::COOKIE);
+    let with_bearer = h
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    if unsafe_method && with_cookies && !with_bearer && !same_origin(h, &origin) {
+        return ApiError::forbidden_because(
+            "cross_site_request",
+            "this request came from another site; send it from the shop's own pages",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+fn same_origin(h: &axum::http::HeaderMap, origin: &ShopOrigin) -> bool {
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // `none`: the visitor typed the address or used a bookmark.
+        return site == "same-origin" || site == "none";
+    }
+    h.get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&origin.0))
+}
+
+#[cfg(test)]
+mod csrf_tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn only_the_shops_own_pages_may_post_with_cookies() {
+        let shop = ShopOrigin::of("https://shop.example/");
+        assert_eq!(&*shop.0, "https://shop.example");
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            &shop
+        ));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "none")]), &shop));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            &shop
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            &shop
+        ));
+        assert!(same_origin(
+            &headers(&[("origin", "https://shop.example")]),
+            &shop
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            &shop
+        ));
+        assert!(
+            !same_origin(&headers(&[]), &shop),
+            "neither header: refused"
+        );
+        assert_eq!(
+            &*ShopOrigin::of("http://localhost:8080/shop").0,
+            "http://localhost:8080"
+        );
+    }
 }

@@ -36,6 +36,9 @@ use crate::error::problem_response;
 pub struct KernelOptions {
     /// Largest upload body (multipart) any route of this process accepts.
     pub upload_limit_bytes: usize,
+    /// The HTML page for an unknown address outside the API (when the process serves
+    /// web pages); API paths always get problem+json.
+    pub not_found_page: Option<fn() -> axum::response::Response>,
 }
 
 /// Wraps the merged service routers with the kernel's layers and endpoints.
@@ -51,6 +54,7 @@ pub fn kernel(
     let mut document = serde_json::to_value(&openapi).unwrap_or_default();
     openapi::document_kernel_answers(&mut document);
     let openapi_json = serde_json::to_string(&document).unwrap_or_else(|_| "{}".into());
+    let not_found_page = options.not_found_page;
     let guards = middleware::Guards {
         slots: Arc::new(Semaphore::new(settings.max_concurrent_requests.max(1))),
         upload_limit: options.upload_limit_bytes.max(settings.body_limit_bytes) as u64,
@@ -61,13 +65,19 @@ pub fn kernel(
         .merge(api)
         .merge(health::router(readiness, settings.metrics_listen.is_some()))
         .merge(docs::router(openapi_json))
-        .fallback(|| async {
-            problem_response(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such endpoint".into(),
-                Vec::new(),
-            )
+        .fallback(move |uri: axum::http::Uri| async move {
+            let api = ["/api/", "/media/", "/docs", "/.well-known/"]
+                .iter()
+                .any(|p| uri.path().starts_with(p));
+            match not_found_page {
+                Some(page) if !api => page(),
+                _ => problem_response(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no such endpoint".into(),
+                    Vec::new(),
+                ),
+            }
         })
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -77,6 +87,10 @@ pub fn kernel(
         .layer(axum::middleware::from_fn_with_state(
             guards,
             middleware::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::ShopOrigin::of(&settings.public_url),
+            middleware::csrf_guard,
         ))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");

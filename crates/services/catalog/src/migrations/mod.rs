@@ -6,6 +6,7 @@ mod m0001_catalog;
 mod m0002_media_projection;
 mod m0003_reservations;
 mod m0004_reviews;
+mod m0005_search_markup;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_media_projection::Migration),
             Box::new(m0003_reservations::Migration),
             Box::new(m0004_reviews::Migration),
+            Box::new(m0005_search_markup::Migration),
         ]
     }
 }

@@ -106,12 +106,13 @@ pub async fn the_refresh_cookie_renews_a_cookie_session(backend: Backend) {
     let refresh = cookie_value(&set_cookies(&login), "mercato_refresh").expect("refresh cookie");
     let cookie = format!("mercato_refresh={refresh}");
 
+    // A browser says the request comes from the shop's own page.
     let res = send_with(
         &app,
         Method::POST,
         "/api/v1/auth/refresh",
         None,
-        &[("cookie", &cookie)],
+        &[("cookie", &cookie), ("sec-fetch-site", "same-origin")],
         None,
     )
     .await;
@@ -126,14 +127,60 @@ pub async fn the_refresh_cookie_renews_a_cookie_session(backend: Backend) {
         Method::POST,
         "/api/v1/auth/refresh",
         None,
-        &[("cookie", &cookie)],
+        &[("cookie", &cookie), ("origin", "http://shop.test")],
         None,
     )
     .await;
     again.assert_problem(401);
 }
 
+/// Another site's page cannot make the browser spend its refresh cookie.
+pub async fn a_cookie_request_from_another_site_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (email, _) = customer(&app, "csrf").await;
+    let login = app
+        .post(
+            LOGIN,
+            None,
+            json!({"email": email, "password": PASSWORD, "use_cookies": true}),
+        )
+        .await;
+    let refresh = cookie_value(&set_cookies(&login), "mercato_refresh").expect("refresh cookie");
+    let cookie = format!("mercato_refresh={refresh}");
+    for from in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", "https://evil.example")],
+        vec![],
+    ] {
+        let mut headers = vec![("cookie", cookie.as_str())];
+        headers.extend(from.iter().copied());
+        let res = send_with(
+            &app,
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            &headers,
+            None,
+        )
+        .await;
+        res.assert_problem(403);
+        assert_eq!(res.body["code"], "cross_site_request");
+    }
+    // The cookie was not spent: the shop's own page still renews with it.
+    send_with(
+        &app,
+        Method::POST,
+        "/api/v1/auth/refresh",
+        None,
+        &[("cookie", &cookie), ("sec-fetch-site", "same-origin")],
+        None,
+    )
+    .await
+    .assert_status(200);
+}
+
 testkit::backend_tests!(
+    a_cookie_request_from_another_site_is_refused,
     cookie_sign_in_sets_http_only_strict_secure_session_cookies,
     remember_me_makes_the_cookies_persistent,
     the_refresh_cookie_renews_a_cookie_session,

@@ -1,0 +1,122 @@
+//! The storefront's pages, and how they answer when the API says no.
+
+mod account;
+mod shop;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::WebState;
+use crate::api::Problem;
+use crate::session::Visitor;
+use crate::view::{Layout, StatusPage};
+
+pub(crate) fn router() -> Router<WebState> {
+    Router::new()
+        .route("/", get(shop::home))
+        .route("/search", get(shop::search))
+        .route("/categories/{slug}", get(shop::category))
+        .route("/products/{slug}", get(shop::product))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", axum::routing::post(account::logout))
+        .route(
+            "/register",
+            get(account::register_form).post(account::register),
+        )
+        .route(
+            "/verify-email",
+            get(account::verify_form).post(account::verify),
+        )
+        .route(
+            "/forgot-password",
+            get(account::forgot_form).post(account::forgot),
+        )
+        .route(
+            "/reset-password",
+            get(account::reset_form).post(account::reset),
+        )
+        .route("/account", get(account::account))
+}
+
+/// Renders a page; a template that fails to render is logged and answered 500.
+pub(crate) fn render(page: &impl Template) -> Response {
+    render_status(StatusCode::OK, page)
+}
+
+pub(crate) fn render_status(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page did not render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be shown",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn status_page(
+    web: &WebState,
+    visitor: &Visitor,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> Response {
+    render_status(
+        status,
+        &StatusPage {
+            layout: Layout::for_visitor(web, visitor),
+            title: title.to_owned(),
+            message: message.to_owned(),
+        },
+    )
+}
+
+pub(crate) fn not_found(web: &WebState, visitor: &Visitor) -> Response {
+    status_page(
+        web,
+        visitor,
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address. It may have moved, or the link may be mistyped.",
+    )
+}
+
+/// A page for an API answer the page cannot work with: busy (with `Retry-After`), not
+/// allowed, or broken.
+pub(crate) fn failure_page(web: &WebState, visitor: &Visitor, p: &Problem) -> Response {
+    let (status, title, message) = match p.status {
+        404 => return not_found(web, visitor),
+        429 => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            "You have made a lot of requests in a short time. Please wait a moment and try again.",
+        ),
+        503 => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The shop is busy",
+            "The shop cannot answer right now. Please try again in a moment.",
+        ),
+        401 | 403 => (
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "This page is not available to you. Signing in with another account may help.",
+        ),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The shop could not show this page. It has been noted; please try again.",
+        ),
+    };
+    let mut res = status_page(web, visitor, status, title, message);
+    if let Some(secs) = p.retry_after.filter(|_| matches!(p.status, 429 | 503)) {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    }
+    res
+}

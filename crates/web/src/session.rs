@@ -1,0 +1,223 @@
+//! The visitor's session in the browser: two cookies holding the token pair the API
+//! issued at sign-in, both httpOnly (no script reads them), SameSite=Strict (no other
+//! site's request carries them) and Secure.
+//!
+//! The access token lives 15 minutes. A middleware renews it before a page calls the
+//! API when it has expired (or is about to), by spending the refresh token as any API
+//! client would, and sends the new cookies with the page. A refresh the API refuses
+//! (revoked, reused, expired) ends the session: the cookies are cleared.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::WebState;
+use crate::api::Caller;
+
+/// The access token. Path `/`: every page may call the API for the visitor.
+pub const ACCESS: &str = "mercato_web_access";
+/// The refresh token. Also path `/`, so a page can renew the session it renders.
+pub const REFRESH: &str = "mercato_web_refresh";
+/// Renew this many seconds before the access token expires, so no call races it.
+const RENEW_EARLY_SECS: i64 = 30;
+
+/// The token pair the API answers a sign-in or refresh with.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// The visitor as the pages see them: the caller to make API calls as, and whether
+/// they are signed in.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub caller: Caller,
+    pub signed_in: bool,
+}
+
+/// Cookie changes a handler asks for (sign-in, sign-out), applied to its response.
+#[derive(Clone, Debug, Default)]
+pub struct CookieJar {
+    set: Vec<HeaderValue>,
+}
+
+impl CookieJar {
+    /// Keeps `tokens` as the session; `remember` keeps it across browser restarts.
+    pub fn sign_in(&mut self, tokens: &Tokens, remember: bool, secure: bool, days: u64) {
+        let age = remember.then(|| i64::try_from(days * 86_400).unwrap_or(i64::MAX));
+        self.set
+            .extend(cookie(ACCESS, &tokens.access_token, age, secure));
+        self.set
+            .extend(cookie(REFRESH, &tokens.refresh_token, age, secure));
+        // Whether to remember is kept with the session, so renewals keep the choice.
+        let flag = if remember { "1" } else { "0" };
+        self.set.extend(cookie(REMEMBER, flag, age, secure));
+    }
+
+    pub fn sign_out(&mut self, secure: bool) {
+        for name in [ACCESS, REFRESH, REMEMBER] {
+            self.set.extend(cookie(name, "", Some(0), secure));
+        }
+    }
+
+    pub fn apply(self, res: &mut Response) {
+        for value in self.set {
+            res.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+/// Whether the session is remembered (the cookies persist) or ends with the browser.
+const REMEMBER: &str = "mercato_web_remember";
+
+fn cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> Option<HeaderValue> {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={}", age.max(0)));
+    }
+    HeaderValue::from_str(&c).ok()
+}
+
+/// The value of cookie `name` in the request.
+pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then_some(v)
+        })
+}
+
+/// Seconds until a JWT's `exp`, read without checking the signature (the API checks
+/// it; this only decides whether to renew first).
+fn seconds_left(token: &str) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Exp {
+        exp: i64,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let exp: Exp = serde_json::from_slice(&bytes).ok()?;
+    Some(exp.exp - Utc::now().timestamp())
+}
+
+/// Works out the visitor (renewing their access token if it is due) and puts a
+/// [`Visitor`] in the request for the handlers; cookie changes go on the response.
+pub async fn middleware(State(web): State<WebState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0);
+    let caller = Caller {
+        token: None,
+        peer,
+        forwarded_for: req.headers().get("x-forwarded-for").cloned(),
+    };
+    let headers = req.headers();
+    let access = read_cookie(headers, ACCESS).map(str::to_owned);
+    let refresh = read_cookie(headers, REFRESH).map(str::to_owned);
+    let remember = read_cookie(headers, REMEMBER) == Some("1");
+    let mut jar = CookieJar::default();
+    let secure = web.secure_cookies;
+    let due = access
+        .as_deref()
+        .is_none_or(|t| seconds_left(t).is_none_or(|left| left < RENEW_EARLY_SECS));
+    let token = match (access, refresh) {
+        (Some(access), _) if !due => Some(access),
+        (_, Some(refresh)) => {
+            let body = serde_json::json!({"refresh_token": refresh});
+            match web
+                .api
+                .post::<_, Tokens>(&caller, "/api/v1/auth/refresh", &body)
+                .await
+            {
+                Ok(tokens) => {
+                    jar.sign_in(&tokens, remember, secure, web.remember_days);
+                    Some(tokens.access_token)
+                }
+                Err(p) if p.is(401) => {
+                    jar.sign_out(secure);
+                    None
+                }
+                // The API is unreachable: keep the cookies for the next page.
+                Err(_) => None,
+            }
+        }
+        (Some(_), None) => {
+            jar.sign_out(secure);
+            None
+        }
+        (None, None) => None,
+    };
+    let visitor = Visitor {
+        signed_in: token.is_some(),
+        caller: caller.with_token(token),
+    };
+    req.extensions_mut().insert(visitor);
+    let mut res = next.run(req).await;
+    jar.apply(&mut res);
+    res
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Visitor>()
+            .cloned()
+            .unwrap_or(Visitor {
+                caller: Caller {
+                    token: None,
+                    peer: SocketAddr::from(([127, 0, 0, 1], 0)),
+                    forwarded_for: None,
+                },
+                signed_in: false,
+            }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_read_by_exact_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; mercato_web_access=tok; mercato_web_accessx=no"),
+        );
+        assert_eq!(read_cookie(&h, ACCESS), Some("tok"));
+        assert_eq!(read_cookie(&h, REFRESH), None);
+    }
+
+    #[test]
+    fn an_expiry_is_read_from_the_token_without_its_signature() {
+        let exp = Utc::now().timestamp() + 600;
+        let payload =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"exp\":{exp}}}"));
+        let left = seconds_left(&format!("h.{payload}.s")).expect("readable");
+        assert!((590..=600).contains(&left));
+        assert_eq!(seconds_left("garbage"), None);
+    }
+}
