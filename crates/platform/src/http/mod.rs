@@ -65,20 +65,19 @@ pub fn kernel(
         .merge(api)
         .merge(health::router(readiness, settings.metrics_listen.is_some()))
         .merge(docs::router(openapi_json))
-        .fallback(move |uri: axum::http::Uri| async move {
-            let api = ["/api/", "/media/", "/docs", "/.well-known/"]
-                .iter()
-                .any(|p| uri.path().starts_with(p));
-            match not_found_page {
-                Some(page) if !api => page(),
-                _ => problem_response(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no such endpoint".into(),
-                    Vec::new(),
-                ),
-            }
-        })
+        .fallback(
+            move |uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
+                match not_found_page {
+                    Some(page) if wants_page(&uri, &headers) => page(),
+                    _ => problem_response(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "no such endpoint".into(),
+                        Vec::new(),
+                    ),
+                }
+            },
+        )
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -107,4 +106,26 @@ pub fn kernel(
             middleware::problem_for_bare_errors,
         ))
         .layer(axum::middleware::from_fn(middleware::observe))
+}
+
+/// Whether an unknown address gets the HTML page rather than a problem: only outside the
+/// API and the operator endpoints, and only for a client that reads HTML (a browser
+/// says so in `Accept`); a program probing `/nope` keeps getting problem+json.
+fn wants_page(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> bool {
+    const MACHINE_PATHS: [&str; 7] = [
+        "/api/",
+        "/media/",
+        "/docs",
+        "/.well-known/",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+    ];
+    let machine = MACHINE_PATHS.iter().any(|p| uri.path().starts_with(p));
+    let reads_html = headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"));
+    !machine && reads_html
 }
