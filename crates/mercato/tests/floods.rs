@@ -72,6 +72,26 @@ async fn settled_rss(shop: &ShopProcess, idle: u64, slack: u64) -> u64 {
     rss
 }
 
+/// Asserts the shop's peak stayed within `bound` and its memory came back within
+/// `slack` of `idle` once the work was done.
+async fn assert_memory_bounded(shop: &ShopProcess, idle: u64, bound: u64, slack: u64) {
+    let peak = peak_bytes(shop);
+    assert!(
+        peak <= bound,
+        "peak {} MiB over the bound {} MiB (idle {} MiB)",
+        peak / MIB,
+        bound / MIB,
+        idle / MIB
+    );
+    let after = settled_rss(shop, idle, slack).await;
+    assert!(
+        after <= idle + slack,
+        "afterwards the shop holds {} MiB, {} MiB idle before",
+        after / MIB,
+        idle / MIB
+    );
+}
+
 /// The resident memory of an idle shop: read after start-up settled.
 async fn idle_rss(shop: &ShopProcess) -> u64 {
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -144,22 +164,8 @@ async fn sign_in_flood(backend: Backend, limits_on: bool) {
         "{FLOOD} requests at once exceed 2 running and 4 waiting hashes"
     );
     // Two hashes at once, whatever the flood: the bound is the setting, not the load.
-    let peak = peak_bytes(&shop);
     let bound = idle + 2 * HASH_MIB * MIB + 48 * MIB;
-    assert!(
-        peak <= bound,
-        "peak {} MiB over the bound {} MiB (idle {} MiB)",
-        peak / MIB,
-        bound / MIB,
-        idle / MIB
-    );
-    let after = settled_rss(&shop, idle, 10 * MIB).await;
-    assert!(
-        after <= idle + 10 * MIB,
-        "after the flood the shop holds {} MiB, {} MiB idle before",
-        after / MIB,
-        idle / MIB
-    );
+    assert_memory_bounded(&shop, idle, bound, 10 * MIB).await;
 
     // The owner still signs in from home: the strangers' failures lock no one out (the
     // identity suite shows the delay they earn for other strangers).
@@ -294,23 +300,9 @@ async fn a_flood_of_uploads_at_the_pixel_limit_stays_within_the_decode_budget(ba
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let peak = peak_bytes(&shop);
     let budget = 256 * MIB;
     let bound = idle + budget + 2 * png.len() as u64 + 64 * MIB;
-    assert!(
-        peak <= bound,
-        "peak {} MiB over the bound {} MiB (idle {} MiB)",
-        peak / MIB,
-        bound / MIB,
-        idle / MIB
-    );
-    let after = settled_rss(&shop, idle, 16 * MIB).await;
-    assert!(
-        after <= idle + 16 * MIB,
-        "after the uploads the shop holds {} MiB, {} MiB before",
-        after / MIB,
-        idle / MIB
-    );
+    assert_memory_bounded(&shop, idle, bound, 16 * MIB).await;
 }
 
 testkit::backend_tests!(

@@ -506,16 +506,7 @@ impl Drop for TestApp {
 /// `namespace`. Blocking, so it can run from `Drop`.
 pub fn drop_distributed_resources(tag: &str, namespace: &str) {
     let (tag, namespace) = (tag.to_owned(), namespace.to_owned());
-    let _ = std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(cleanup(&tag, &namespace));
-    })
-    .join();
+    crate::block_on_own_thread(async move { cleanup(&tag, &namespace).await });
 }
 
 async fn cleanup(tag: &str, namespace: &str) {

@@ -8,6 +8,7 @@
 //! fails loudly instead.
 
 mod backend;
+pub mod browser;
 mod client;
 pub mod pages;
 pub mod process;
@@ -16,6 +17,23 @@ pub mod smtp;
 
 pub use backend::{Backend, distributed_backends_available};
 pub use client::{MailMessage, TestApp, TestResponse, drop_distributed_resources};
+
+/// Runs `fut` to completion on a runtime of its own, in a thread of its own: for
+/// cleanups in `Drop`, which cannot await and may run inside another runtime.
+pub(crate) fn block_on_own_thread<F>(fut: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let _ = std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(fut);
+        }
+    })
+    .join();
+}
 
 /// A short random suffix, for emails and names no other test uses.
 pub fn unique(prefix: &str) -> String {

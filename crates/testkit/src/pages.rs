@@ -40,12 +40,24 @@ impl Page {
         self
     }
 
-    /// The value of the hidden or visible input `name`, as the page rendered it.
+    /// The value of the input `name` (hidden or visible), as the page rendered it: the
+    /// `value` attribute of the first `<input>` tag carrying that name, in any order of
+    /// attributes.
     pub fn input_value(&self, name: &str) -> Option<String> {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self.html.find(&marker)? + marker.len();
-        let end = self.html[start..].find('"')? + start;
-        Some(unescape(&self.html[start..end]))
+        let named = format!("name=\"{name}\"");
+        let mut rest = self.html.as_str();
+        while let Some(start) = rest.find("<input") {
+            let tag_end = rest[start..].find('>')? + start;
+            let tag = &rest[start..tag_end];
+            if tag.contains(&named) {
+                let marker = "value=\"";
+                let from = tag.find(marker)? + marker.len();
+                let to = tag[from..].find('"')? + from;
+                return Some(unescape(&tag[from..to]));
+            }
+            rest = &rest[tag_end..];
+        }
+        None
     }
 }
 
@@ -70,7 +82,16 @@ pub struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     pub fn new(app: &'a TestApp) -> Self {
+        // What a browser sends for a page; the shop answers unknown addresses by it.
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static(
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
+        );
         let client = reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -37,6 +37,42 @@ pub async fn product(app: &TestApp, inventory: &str, price: i64, stock: i64) -> 
     id
 }
 
+/// A product named `name` at `price` (USD) in a new category shown on the home page;
+/// returns (product id, product slug, category slug).
+pub async fn product_on_home(
+    app: &TestApp,
+    name: &str,
+    price: i64,
+    stock: i64,
+) -> (String, String, String) {
+    let inventory = app.staff_token("inventory").await;
+    let category = app
+        .post(
+            "/api/v1/categories",
+            Some(&inventory),
+            json!({"name": crate::unique("Kitchen"), "show_on_home": true}),
+        )
+        .await;
+    category.assert_status(201);
+    let product = app
+        .post(
+            "/api/v1/products",
+            Some(&inventory),
+            json!({"name": name, "description": "Hand-thrown stoneware.\nDishwasher safe.", "price": price,
+                   "currency": "USD", "weight_grams": 1250, "length_mm": 300, "width_mm": 200, "height_mm": 45,
+                   "category_ids": [category.body["id"]], "stock": stock}),
+        )
+        .await;
+    product.assert_status(201);
+    let text = |v: &Value| v.as_str().expect("a string").to_owned();
+    known_to_shipping(app, &text(&product.body["id"])).await;
+    (
+        text(&product.body["id"]),
+        text(&product.body["slug"]),
+        text(&category.body["slug"]),
+    )
+}
+
 /// Waits until shipping has heard of the product from catalog's events, so that a
 /// checkout right after does not race the event and find no shipping quote.
 async fn known_to_shipping(app: &TestApp, product_id: &str) {
@@ -226,4 +262,34 @@ pub async fn paid_order(app: &TestApp, token: &str, product_id: &str, quantity: 
     pay(app, token, payment, CARD_OK).await.assert_status(202);
     let id = order["id"].as_str().expect("order id");
     order_when(app, token, id, "paid", |o| o["status"] == "paid").await
+}
+
+/// Walks a paid order through processing and shipping to delivered, as the shop's
+/// inventory staff would. Returns the delivered order.
+pub async fn deliver(app: &TestApp, order: &Value) -> Value {
+    let staff = app.staff_token("inventory").await;
+    let id = order["id"].as_str().expect("order id");
+    let mut version = order["version"].as_i64().expect("version");
+    let mut latest = order.clone();
+    for (status, tracking) in [
+        ("processing", None),
+        ("shipped", Some("JNE-0042")),
+        ("delivered", None),
+    ] {
+        let mut body = json!({"status": status, "version": version});
+        if let Some(t) = tracking {
+            body["tracking_number"] = json!(t);
+        }
+        let res = app
+            .patch(
+                &format!("/api/v1/admin/orders/{id}/status"),
+                Some(&staff),
+                body,
+            )
+            .await;
+        res.assert_status(200);
+        version = res.body["version"].as_i64().expect("version");
+        latest = res.body;
+    }
+    latest
 }

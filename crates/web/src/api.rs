@@ -147,6 +147,23 @@ impl Api {
         decode(&body)
     }
 
+    /// Any method with an optional JSON body and extra headers (`Idempotency-Key`).
+    pub async fn request<B: Serialize, T: DeserializeOwned>(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        headers: &[(&'static str, String)],
+    ) -> Answer<T> {
+        let json = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(Problem::unreachable)?),
+            None => None,
+        };
+        let (_, body) = self.send_with(caller, method, path, json, headers).await?;
+        decode(&body)
+    }
+
     /// A call whose answer carries nothing the page needs (204, 202).
     pub async fn call<B: Serialize>(
         &self,
@@ -169,9 +186,23 @@ impl Api {
         path: &str,
         json: Option<Vec<u8>>,
     ) -> Answer<(HeaderMap, Bytes)> {
+        self.send_with(caller, method, path, json, &[]).await
+    }
+
+    async fn send_with(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        json: Option<Vec<u8>>,
+        extra: &[(&'static str, String)],
+    ) -> Answer<(HeaderMap, Bytes)> {
         let (status, headers, body) = match &self.transport {
             Transport::InProcess(router) => {
                 let mut req = Request::builder().method(method).uri(path);
+                for (name, value) in extra {
+                    req = req.header(*name, value.as_str());
+                }
                 if let Some(token) = &caller.token {
                     req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
                 }
@@ -201,6 +232,9 @@ impl Api {
             }
             Transport::Http { base, client } => {
                 let mut req = client.request(method, format!("{base}{path}"));
+                for (name, value) in extra {
+                    req = req.header(*name, value.as_str());
+                }
                 if let Some(token) = &caller.token {
                     req = req.bearer_auth(token);
                 }

@@ -1,4 +1,5 @@
 //! Signing up, in and out, verifying an email and resetting a password.
+//! (The signed-in customer's own pages are in `profile`, `addresses` and `wishlist`.)
 //!
 //! Links in mails open a page whose button spends the token (a POST): mail scanners
 //! that follow links must not use up a customer's verification or reset.
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{failure_page, render, render_status};
+use super::{failure_page, render_status};
 use crate::WebState;
 use crate::api::Problem;
 use crate::session::{CookieJar, Tokens, Visitor};
@@ -27,7 +28,7 @@ pub struct Input {
     pub hint: &'static str,
 }
 
-fn input(
+pub(super) fn input(
     name: &'static str,
     label: &'static str,
     kind: &'static str,
@@ -44,11 +45,11 @@ fn input(
 }
 
 impl Input {
-    fn value(mut self, v: &str) -> Self {
+    pub(super) fn value(mut self, v: &str) -> Self {
         self.value = v.to_owned();
         self
     }
-    fn hint(mut self, h: &'static str) -> Self {
+    pub(super) fn hint(mut self, h: &'static str) -> Self {
         self.hint = h;
         self
     }
@@ -89,7 +90,7 @@ struct FormView {
     form: Form,
 }
 
-fn show(
+pub(super) fn show(
     web: &WebState,
     visitor: &Visitor,
     page: FormPage,
@@ -106,6 +107,11 @@ fn show(
     )
 }
 
+/// A form page as first shown: no messages yet.
+pub(super) fn blank(web: &WebState, visitor: &Visitor, page: FormPage) -> Response {
+    show(web, visitor, page, Form::default(), StatusCode::OK)
+}
+
 /// A page to come back to after signing in: a path in this shop, never another site.
 fn safe_next(next: &str) -> String {
     let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
@@ -114,7 +120,7 @@ fn safe_next(next: &str) -> String {
 
 /// The answer to a form the API refused: the same page with the API's messages, 422
 /// for bad fields (429 and 503 keep their status, with `Retry-After`).
-fn refused(web: &WebState, visitor: &Visitor, page: FormPage, p: &Problem) -> Response {
+pub(super) fn refused(web: &WebState, visitor: &Visitor, page: FormPage, p: &Problem) -> Response {
     let status = match p.status {
         429 | 503 => StatusCode::from_u16(p.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
         _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -190,7 +196,7 @@ pub(super) async fn login_form(
             text: "Your email address is verified. Sign in to shop.".into(),
         });
     }
-    show(&web, &visitor, page, Form::default(), StatusCode::OK)
+    blank(&web, &visitor, page)
 }
 
 #[derive(Deserialize)]
@@ -273,13 +279,7 @@ fn register_page(email: &str, name: &str) -> FormPage {
 }
 
 pub(super) async fn register_form(State(web): State<WebState>, visitor: Visitor) -> Response {
-    show(
-        &web,
-        &visitor,
-        register_page("", ""),
-        Form::default(),
-        StatusCode::OK,
-    )
+    blank(&web, &visitor, register_page("", ""))
 }
 
 #[derive(Deserialize)]
@@ -309,7 +309,7 @@ pub(super) async fn register(
                 kind: "ok",
                 text: "Account created. We sent you an email with a link and a 6-digit code: open the link, or enter the code below.".into(),
             });
-            show(&web, &visitor, page, Form::default(), StatusCode::OK)
+            blank(&web, &visitor, page)
         }
         Err(p) if p.is(422) || p.is(429) || p.is(503) => {
             refused(&web, &visitor, register_page(&f.email, &f.name), &p)
@@ -365,13 +365,7 @@ pub(super) async fn verify_form(
     visitor: Visitor,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    show(
-        &web,
-        &visitor,
-        verify_page(&q.token, ""),
-        Form::default(),
-        StatusCode::OK,
-    )
+    blank(&web, &visitor, verify_page(&q.token, ""))
 }
 
 #[derive(Deserialize)]
@@ -435,13 +429,7 @@ fn forgot_page(email: &str) -> FormPage {
 }
 
 pub(super) async fn forgot_form(State(web): State<WebState>, visitor: Visitor) -> Response {
-    show(
-        &web,
-        &visitor,
-        forgot_page(""),
-        Form::default(),
-        StatusCode::OK,
-    )
+    blank(&web, &visitor, forgot_page(""))
 }
 
 #[derive(Deserialize)]
@@ -473,7 +461,7 @@ pub(super) async fn forgot(
                 kind: "ok",
                 text: "If an account uses that address, a reset link is on its way. It works for one hour.".into(),
             });
-            show(&web, &visitor, page, Form::default(), StatusCode::OK)
+            blank(&web, &visitor, page)
         }
         Err(p) if p.is(422) || p.is(429) || p.is(503) => {
             refused(&web, &visitor, forgot_page(&f.email), &p)
@@ -507,13 +495,7 @@ pub(super) async fn reset_form(
     visitor: Visitor,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    show(
-        &web,
-        &visitor,
-        reset_page(&q.token),
-        Form::default(),
-        StatusCode::OK,
-    )
+    blank(&web, &visitor, reset_page(&q.token))
 }
 
 #[derive(Deserialize)]
@@ -556,45 +538,6 @@ pub(super) async fn reset(
             )
         }
         Err(p) if p.is(422) || p.is(429) => refused(&web, &visitor, reset_page(&f.token), &p),
-        Err(p) => failure_page(&web, &visitor, &p),
-    }
-}
-
-#[derive(Deserialize)]
-struct Me {
-    name: String,
-    email: String,
-    email_verified: bool,
-}
-
-#[derive(Template)]
-#[template(path = "account.html")]
-struct AccountView {
-    layout: Layout,
-    name: String,
-    email: String,
-    verified: bool,
-    just_verified: bool,
-}
-
-/// The signed-in customer's account; a visitor is sent to sign in first, and back.
-pub(super) async fn account(
-    State(web): State<WebState>,
-    visitor: Visitor,
-    Query(q): Query<NextQuery>,
-) -> Response {
-    if !visitor.signed_in {
-        return Redirect::to("/login?next=%2Faccount").into_response();
-    }
-    match web.api.get::<Me>(&visitor.caller, "/api/v1/me").await {
-        Ok(me) => render(&AccountView {
-            layout: Layout::for_visitor(&web, &visitor),
-            name: me.name,
-            email: me.email,
-            verified: me.email_verified,
-            just_verified: !q.verified.is_empty(),
-        }),
-        Err(p) if p.is(401) || p.is(403) => Redirect::to("/login?next=%2Faccount").into_response(),
         Err(p) => failure_page(&web, &visitor, &p),
     }
 }

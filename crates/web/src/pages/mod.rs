@@ -1,7 +1,15 @@
 //! The storefront's pages, and how they answer when the API says no.
 
 mod account;
+mod addresses;
+mod estimate;
+mod history;
+mod orders;
+mod profile;
+mod purchase;
+mod reviews;
 mod shop;
+mod wishlist;
 
 use askama::Template;
 use axum::Router;
@@ -38,7 +46,45 @@ pub(crate) fn router() -> Router<WebState> {
             "/reset-password",
             get(account::reset_form).post(account::reset),
         )
-        .route("/account", get(account::account))
+        .route("/account", get(profile::account))
+        .route(
+            "/account/profile",
+            get(profile::profile_form).post(profile::profile),
+        )
+        .route(
+            "/account/password",
+            get(profile::password_form).post(profile::password),
+        )
+        .route(
+            "/account/addresses",
+            get(addresses::list).post(addresses::add),
+        )
+        .route(
+            "/account/addresses/{id}/delete",
+            axum::routing::post(addresses::remove),
+        )
+        .route("/account/orders", get(history::page))
+        .route("/reviews/new", get(reviews::form).post(reviews::write))
+        .route("/wishlist", get(wishlist::page))
+        .route(
+            "/wishlist/{product_id}",
+            axum::routing::post(wishlist::toggle),
+        )
+        .route("/cart", get(purchase::cart))
+        .route("/cart/add", axum::routing::post(purchase::add))
+        .route(
+            "/cart/lines/{product_id}",
+            axum::routing::post(purchase::line),
+        )
+        .route("/checkout", get(purchase::checkout).post(purchase::place))
+        .route(
+            "/checkout/address",
+            axum::routing::post(purchase::add_address),
+        )
+        .route("/orders/{id}", get(orders::order))
+        .route("/orders/{id}/status", get(orders::status))
+        .route("/orders/{id}/cancel", axum::routing::post(orders::cancel))
+        .route("/pay/{id}", get(orders::pay_form).post(orders::pay))
 }
 
 /// Renders a page; a template that fails to render is logged and answered 500.

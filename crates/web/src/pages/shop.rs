@@ -6,6 +6,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::estimate::Estimate;
 use super::{failure_page, render};
 use crate::WebState;
 use crate::session::Visitor;
@@ -332,6 +333,11 @@ async fn listing(
 }
 
 pub struct ProductDetail {
+    pub id: String,
+    pub slug: String,
+    pub buyable: bool,
+    /// The most one line may hold: what is left, at most the cart's 99.
+    pub max_quantity: i64,
     pub name: String,
     pub summary: String,
     pub description: String,
@@ -379,19 +385,32 @@ struct ProductPageView {
     product: ProductDetail,
     reviews: Vec<ReviewItem>,
     more_reviews: Option<String>,
+    /// On the visitor's wishlist.
+    wished: bool,
+    estimate: Estimate,
+    just_reviewed: bool,
 }
 
 #[derive(Deserialize)]
-pub(super) struct ReviewsQuery {
+pub(super) struct ProductQuery {
+    /// A cursor into the reviews.
     #[serde(default)]
     reviews: String,
+    /// Where to estimate shipping to (the estimate form).
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    postal_code: String,
+    /// Set on the way back from writing a review.
+    #[serde(default)]
+    reviewed: String,
 }
 
 pub(super) async fn product(
     State(web): State<WebState>,
     visitor: Visitor,
     Path(slug): Path<String>,
-    Query(rq): Query<ReviewsQuery>,
+    Query(rq): Query<ProductQuery>,
 ) -> Response {
     let path = format!("/api/v1/products/{}", urlencoding(&slug));
     let p: ApiProduct = match web.api.get(&visitor.caller, &path).await {
@@ -421,10 +440,22 @@ pub(super) async fn product(
     let (rating, rating_count) = p.rating.as_ref().map_or((0.0, 0), |r| (r.average, r.count));
     let json_ld = product_json_ld(&p, &canonical, &images, rating, rating_count);
     let summary: String = p.description.chars().take(160).collect();
+    let wished = super::wishlist::ids(&web, &visitor)
+        .await
+        .unwrap_or_default()
+        .contains(&p.id);
+    let estimate = Estimate::to(&web, &visitor, &p.id, &rq.country, &rq.postal_code).await;
     render(&ProductPageView {
+        just_reviewed: !rq.reviewed.is_empty(),
+        wished,
+        estimate,
         layout: Layout::for_visitor(&web, &visitor),
         json_ld,
         product: ProductDetail {
+            id: p.id.clone(),
+            slug: p.slug.clone(),
+            buyable: p.in_stock && p.available > 0,
+            max_quantity: p.available.clamp(1, 99),
             name: p.name.clone(),
             summary,
             description: p.description.clone(),
@@ -502,7 +533,7 @@ fn product_json_ld(
 }
 
 /// Percent-encodes a path segment or query value.
-fn urlencoding(s: &str) -> String {
+pub(super) fn urlencoding(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -4,11 +4,14 @@
 
 mod account;
 mod browsing;
+mod buying;
+mod own;
 
 use account::*;
 use browsing::*;
+use buying::*;
+use own::*;
 
-use serde_json::json;
 use testkit::TestApp;
 
 /// A shop whose cookies work over plain http://127.0.0.1 (browsers treat localhost as
@@ -17,33 +20,9 @@ pub async fn shop(backend: testkit::Backend) -> TestApp {
     TestApp::spawn_with(backend, |s| s.http.secure_cookies = false).await
 }
 
-/// A product named `name` in a category shown on the home page; returns (product id,
-/// product slug, category slug).
+/// A product on the home page at USD 12.50.
 pub async fn product_on_home(app: &TestApp, name: &str, stock: i64) -> (String, String, String) {
-    let inventory = app.staff_token("inventory").await;
-    let category = app
-        .post(
-            "/api/v1/categories",
-            Some(&inventory),
-            json!({"name": testkit::unique("Kitchen"), "show_on_home": true}),
-        )
-        .await;
-    category.assert_status(201);
-    let product = app
-        .post(
-            "/api/v1/products",
-            Some(&inventory),
-            json!({"name": name, "description": "Hand-thrown stoneware.\nDishwasher safe.", "price": 1250,
-                   "currency": "USD", "weight_grams": 1250, "length_mm": 300, "width_mm": 200, "height_mm": 45,
-                   "category_ids": [category.body["id"]], "stock": stock}),
-        )
-        .await;
-    product.assert_status(201);
-    (
-        product.body["id"].as_str().expect("id").to_owned(),
-        product.body["slug"].as_str().expect("slug").to_owned(),
-        category.body["slug"].as_str().expect("slug").to_owned(),
-    )
+    testkit::shop::product_on_home(app, name, 1250, stock).await
 }
 
 testkit::backend_tests!(
@@ -58,4 +37,14 @@ testkit::backend_tests!(
     a_forgotten_password_is_reset_through_the_mailed_link,
     the_account_page_sends_a_visitor_to_sign_in_and_back,
     a_cross_site_form_post_is_refused,
+    buying_pages_send_a_visitor_to_sign_in_and_back,
+    placing_an_order_twice_from_one_form_makes_one_order,
+    the_account_pages_send_a_visitor_to_sign_in_and_back,
+    a_customer_changes_their_name_and_asks_to_change_their_email,
+    a_customer_changes_their_password_and_stays_signed_in,
+    addresses_are_added_listed_refused_beside_their_fields_and_removed,
+    order_history_lists_the_customers_orders_only,
+    a_product_is_saved_to_the_wishlist_and_moved_to_the_cart,
+    a_product_page_estimates_shipping_to_a_postal_code,
+    a_delivered_order_prompts_a_review_the_buyer_then_writes,
 );

@@ -96,15 +96,7 @@ pub async fn remember_me_makes_the_cookies_persistent(backend: Backend) {
 pub async fn the_refresh_cookie_renews_a_cookie_session(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (email, _) = customer(&app, "cookie-refresh").await;
-    let login = app
-        .post(
-            LOGIN,
-            None,
-            json!({"email": email, "password": PASSWORD, "use_cookies": true}),
-        )
-        .await;
-    let refresh = cookie_value(&set_cookies(&login), "mercato_refresh").expect("refresh cookie");
-    let cookie = format!("mercato_refresh={refresh}");
+    let (refresh, cookie) = refresh_cookie(&app, &email).await;
 
     // A browser says the request comes from the shop's own page.
     let res = send_with(
@@ -134,10 +126,8 @@ pub async fn the_refresh_cookie_renews_a_cookie_session(backend: Backend) {
     again.assert_problem(401);
 }
 
-/// Another site's page cannot make the browser spend its refresh cookie.
-pub async fn a_cookie_request_from_another_site_is_refused(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let (email, _) = customer(&app, "csrf").await;
+/// Signs in in cookie mode; returns the refresh token and its `Cookie` header.
+async fn refresh_cookie(app: &TestApp, email: &str) -> (String, String) {
     let login = app
         .post(
             LOGIN,
@@ -147,6 +137,14 @@ pub async fn a_cookie_request_from_another_site_is_refused(backend: Backend) {
         .await;
     let refresh = cookie_value(&set_cookies(&login), "mercato_refresh").expect("refresh cookie");
     let cookie = format!("mercato_refresh={refresh}");
+    (refresh, cookie)
+}
+
+/// Another site's page cannot make the browser spend its refresh cookie.
+pub async fn a_cookie_request_from_another_site_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (email, _) = customer(&app, "csrf").await;
+    let (_, cookie) = refresh_cookie(&app, &email).await;
     for from in [
         vec![("sec-fetch-site", "cross-site")],
         vec![("origin", "https://evil.example")],

@@ -1,0 +1,454 @@
+//! An order's page, its status that follows the saga by itself, and paying with the
+//! sandbox provider's card form.
+
+use askama::Template;
+use axum::Form as Posted;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::purchase::sign_in_first;
+use super::{failure_page, render, render_status};
+use crate::WebState;
+use crate::session::Visitor;
+use crate::view::{Form, Layout};
+
+#[derive(Clone, Deserialize)]
+pub(super) struct ApiOrder {
+    pub id: String,
+    pub status: String,
+    #[serde(default)]
+    lines: Vec<ApiOrderLine>,
+    pub totals: ApiTotals,
+    #[serde(default)]
+    shipping_address: Value,
+    #[serde(default)]
+    timeline: Vec<ApiStep>,
+    payment: Option<ApiPayment>,
+    pub placed_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Deserialize)]
+struct ApiOrderLine {
+    product_id: String,
+    name: String,
+    quantity: i64,
+    unit_price: i64,
+    line_total: i64,
+}
+
+#[derive(Clone, Deserialize)]
+pub(super) struct ApiTotals {
+    subtotal: i64,
+    shipping: i64,
+    pub total: i64,
+    #[serde(default)]
+    refunded: i64,
+    pub currency: String,
+}
+
+#[derive(Clone, Deserialize)]
+struct ApiStep {
+    status: String,
+    at: DateTime<Utc>,
+    note: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
+struct ApiPayment {
+    id: String,
+    checkout_url: Option<String>,
+}
+
+/// What an order's status means to its customer.
+pub(super) fn status_text(status: &str) -> &'static str {
+    match status {
+        "pending" => "Placed: reserving your items…",
+        "awaiting_payment" => "Waiting for your payment",
+        "paid" => "Paid: we are preparing it",
+        "processing" => "Being packed",
+        "shipped" => "On its way",
+        "delivered" => "Delivered",
+        "rejected" => "Not placed: an item ran out before we could reserve it",
+        "cancelled" => "Cancelled",
+        "payment_failed" => "The payment failed",
+        "refunded" => "Refunded",
+        _ => "Updating…",
+    }
+}
+
+/// The short number a customer quotes: the last 8 characters of the order's id.
+pub(super) fn number(id: &str) -> String {
+    let skip = id.chars().count().saturating_sub(8);
+    id.chars().skip(skip).collect()
+}
+
+/// Statuses that change by themselves (the saga or the provider moves them), so the
+/// page keeps asking.
+fn moving(status: &str) -> bool {
+    matches!(status, "pending" | "awaiting_payment")
+}
+
+pub struct OrderLine {
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: String,
+    pub line_total: String,
+}
+
+pub struct Step {
+    pub status: &'static str,
+    pub at: String,
+    pub note: String,
+}
+
+pub struct OrderStatus {
+    pub id: String,
+    pub status: String,
+    pub text: &'static str,
+    pub moving: bool,
+    /// The page where the customer pays, while payment is awaited.
+    pub pay_url: Option<String>,
+    pub failure: bool,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    layout: Layout,
+    number: String,
+    placed: String,
+    state: OrderStatus,
+    lines: Vec<OrderLine>,
+    subtotal: String,
+    shipping: String,
+    total: String,
+    refunded: Option<String>,
+    address: Vec<String>,
+    timeline: Vec<Step>,
+    can_cancel: bool,
+    /// A link to review each line, once the order is delivered.
+    review_prompts: Vec<ReviewPrompt>,
+}
+
+pub struct ReviewPrompt {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "order_status.html")]
+struct StatusFragment {
+    state: OrderStatus,
+}
+
+fn state_of(o: &ApiOrder) -> OrderStatus {
+    let pay_url = match (&o.payment, o.status.as_str()) {
+        (Some(p), "awaiting_payment") if p.checkout_url.is_some() => {
+            let url = p.checkout_url.clone().unwrap_or_default();
+            // The sandbox pays on the shop's own page; a real provider at its own site.
+            if url.contains("/sandbox/pay") {
+                Some(format!("/pay/{}", p.id))
+            } else {
+                Some(url)
+            }
+        }
+        _ => None,
+    };
+    OrderStatus {
+        id: o.id.clone(),
+        text: status_text(&o.status),
+        moving: moving(&o.status),
+        failure: matches!(o.status.as_str(), "payment_failed" | "rejected"),
+        status: o.status.clone(),
+        pay_url,
+    }
+}
+
+async fn load(web: &WebState, visitor: &Visitor, id: &str) -> Result<ApiOrder, Response> {
+    if !visitor.signed_in {
+        return Err(sign_in_first(&format!("/orders/{id}")));
+    }
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return Err(super::not_found(web, visitor));
+    };
+    web.api
+        .get::<ApiOrder>(&visitor.caller, &format!("/api/v1/orders/{id}"))
+        .await
+        .map_err(|p| match p.status {
+            401 => sign_in_first(&format!("/orders/{id}")),
+            // Another customer's order is no page at all.
+            403 | 404 => super::not_found(web, visitor),
+            _ => failure_page(web, visitor, &p),
+        })
+}
+
+pub(super) async fn order(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    let o = match load(&web, &visitor, &id).await {
+        Ok(o) => o,
+        Err(res) => return res,
+    };
+    let money = |v: i64| contracts::money::display(v, &o.totals.currency);
+    let a = &o.shipping_address;
+    let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+    let address: Vec<String> = [
+        field("recipient_name"),
+        field("line1"),
+        field("line2"),
+        format!("{} {}", field("postal_code"), field("city"))
+            .trim()
+            .to_owned(),
+        field("region"),
+        field("country"),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect();
+    render(&OrderPage {
+        layout: Layout::for_visitor(&web, &visitor),
+        number: number(&o.id),
+        placed: o.placed_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        state: state_of(&o),
+        lines: o
+            .lines
+            .iter()
+            .map(|l| OrderLine {
+                name: l.name.clone(),
+                quantity: l.quantity,
+                unit_price: money(l.unit_price),
+                line_total: money(l.line_total),
+            })
+            .collect(),
+        subtotal: money(o.totals.subtotal),
+        shipping: money(o.totals.shipping),
+        total: money(o.totals.total),
+        refunded: (o.totals.refunded > 0).then(|| money(o.totals.refunded)),
+        address,
+        timeline: o
+            .timeline
+            .iter()
+            .map(|s| Step {
+                status: status_text(&s.status),
+                at: s.at.format("%-d %b %Y, %H:%M").to_string(),
+                note: s.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        review_prompts: if o.status == "delivered" {
+            o.lines
+                .iter()
+                .map(|l| ReviewPrompt {
+                    name: l.name.clone(),
+                    url: format!("/reviews/new?product={}", l.product_id),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        can_cancel: matches!(
+            o.status.as_str(),
+            "pending" | "awaiting_payment" | "paid" | "processing"
+        ),
+    })
+}
+
+/// The status block alone, which the order page's htmx asks for again while the order
+/// is moving; it stops asking once the status settles.
+pub(super) async fn status(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    match load(&web, &visitor, &id).await {
+        Ok(o) => render(&StatusFragment {
+            state: state_of(&o),
+        }),
+        Err(res) => res,
+    }
+}
+
+pub(super) async fn cancel(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    let o = match load(&web, &visitor, &id).await {
+        Ok(o) => o,
+        Err(res) => return res,
+    };
+    match web
+        .api
+        .call(
+            &visitor.caller,
+            Method::POST,
+            &format!("/api/v1/orders/{}/cancel", o.id),
+            &json!({}),
+        )
+        .await
+    {
+        Ok(()) | Err(_) => Redirect::to(&format!("/orders/{}", o.id)).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiPaymentView {
+    id: String,
+    order_id: String,
+    status: String,
+    amount: i64,
+    currency: String,
+}
+
+#[derive(Template)]
+#[template(path = "pay.html")]
+struct PayPage {
+    layout: Layout,
+    payment_id: String,
+    order_id: String,
+    amount: String,
+    key: String,
+    form: Form,
+}
+
+async fn payment(web: &WebState, visitor: &Visitor, id: &str) -> Result<ApiPaymentView, Response> {
+    if !visitor.signed_in {
+        return Err(sign_in_first(&format!("/pay/{id}")));
+    }
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return Err(super::not_found(web, visitor));
+    };
+    web.api
+        .get::<ApiPaymentView>(&visitor.caller, &format!("/api/v1/payments/{id}"))
+        .await
+        .map_err(|p| match p.status {
+            401 => sign_in_first(&format!("/pay/{id}")),
+            403 | 404 => super::not_found(web, visitor),
+            _ => failure_page(web, visitor, &p),
+        })
+}
+
+fn pay_page(
+    web: &WebState,
+    visitor: &Visitor,
+    p: &ApiPaymentView,
+    form: Form,
+    status: StatusCode,
+) -> Response {
+    render_status(
+        status,
+        &PayPage {
+            layout: Layout::for_visitor(web, visitor),
+            payment_id: p.id.clone(),
+            order_id: p.order_id.clone(),
+            amount: contracts::money::display(p.amount, &p.currency),
+            key: uuid::Uuid::new_v4().to_string(),
+            form,
+        },
+    )
+}
+
+/// The sandbox provider's card form.
+pub(super) async fn pay_form(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Response {
+    match payment(&web, &visitor, &id).await {
+        Ok(p) if p.status == "requires_payment" => {
+            pay_page(&web, &visitor, &p, Form::default(), StatusCode::OK)
+        }
+        Ok(p) => Redirect::to(&format!("/orders/{}", p.order_id)).into_response(),
+        Err(res) => res,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CardForm {
+    #[serde(default)]
+    card_number: String,
+    #[serde(default)]
+    expiry: String,
+    #[serde(default)]
+    cvc: String,
+    #[serde(default)]
+    key: String,
+}
+
+/// `MM/YY` or `MM/YYYY` as (month, year); 0s when it does not read, for the API to name.
+fn expiry(raw: &str) -> (i64, i64) {
+    let (m, y) = raw.trim().split_once('/').unwrap_or((raw, ""));
+    let month = m.trim().parse().unwrap_or(0);
+    let year: i64 = y.trim().parse().unwrap_or(0);
+    (
+        month,
+        if (0..100).contains(&year) && !y.trim().is_empty() {
+            2000 + year
+        } else {
+            year
+        },
+    )
+}
+
+pub(super) async fn pay(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Posted(f): Posted<CardForm>,
+) -> Response {
+    let p = match payment(&web, &visitor, &id).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let (month, year) = expiry(&f.expiry);
+    let body = json!({"card_number": f.card_number.replace([' ', '-'], ""), "exp_month": month, "exp_year": year, "cvc": f.cvc.trim()});
+    let key = if f.key.is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        f.key.clone()
+    };
+    match web
+        .api
+        .request::<_, Value>(
+            &visitor.caller,
+            Method::POST,
+            &format!("/api/v1/payments/{}/sandbox/pay", p.id),
+            Some(&body),
+            &[("idempotency-key", key)],
+        )
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/orders/{}", p.order_id)).into_response(),
+        Err(problem) if problem.is(422) => {
+            let mut form = Form::refused(&problem);
+            // The page asks for the expiry as one field.
+            for e in &mut form.errors {
+                if e.field == "exp_month" || e.field == "exp_year" {
+                    e.field = "expiry".into();
+                }
+            }
+            pay_page(&web, &visitor, &p, form, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(problem) if problem.is(409) => {
+            Redirect::to(&format!("/orders/{}", p.order_id)).into_response()
+        }
+        Err(problem) => failure_page(&web, &visitor, &problem),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expiry_reads_two_or_four_digit_years() {
+        assert_eq!(expiry("12/30"), (12, 2030));
+        assert_eq!(expiry(" 1 / 2031 "), (1, 2031));
+        assert_eq!(expiry("soon"), (0, 0));
+    }
+}

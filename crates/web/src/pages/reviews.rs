@@ -1,0 +1,173 @@
+//! Writing a review of something bought, from the order page's prompt. The API decides
+//! who may review what (a paid order with the product, one review each); the page
+//! shows its answer.
+
+use askama::Template;
+use axum::Form as Posted;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::purchase::sign_in_first;
+use super::{failure_page, render_status};
+use crate::WebState;
+use crate::api::Problem;
+use crate::session::Visitor;
+use crate::view::{ApiProduct, Form, Layout};
+
+#[derive(Template)]
+#[template(path = "review_form.html")]
+struct ReviewPage {
+    layout: Layout,
+    product_id: String,
+    product_name: String,
+    product_url: String,
+    stars: Vec<Star>,
+    title: String,
+    body: String,
+    form: Form,
+}
+
+/// One choice of the rating, 5 first.
+pub struct Star {
+    pub value: u8,
+    pub checked: bool,
+}
+
+#[derive(Default, Deserialize)]
+pub(super) struct ReviewQuery {
+    #[serde(default)]
+    product: String,
+}
+
+fn here(product_id: &str) -> String {
+    format!("/reviews/new?product={product_id}")
+}
+
+async fn product(web: &WebState, visitor: &Visitor, id: &str) -> Result<ApiProduct, Response> {
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return Err(super::not_found(web, visitor));
+    };
+    web.api
+        .get::<ApiProduct>(&visitor.caller, &format!("/api/v1/products/{id}"))
+        .await
+        .map_err(|p| match p.status {
+            400 | 404 | 422 => super::not_found(web, visitor),
+            _ => failure_page(web, visitor, &p),
+        })
+}
+
+pub(super) async fn form(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Query(q): Query<ReviewQuery>,
+) -> Response {
+    if !visitor.signed_in {
+        return sign_in_first(&here(&q.product));
+    }
+    let p = match product(&web, &visitor, &q.product).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    show(
+        &web,
+        &visitor,
+        &p,
+        &ReviewForm::default(),
+        Form::default(),
+        StatusCode::OK,
+    )
+}
+
+fn show(
+    web: &WebState,
+    visitor: &Visitor,
+    p: &ApiProduct,
+    f: &ReviewForm,
+    form: Form,
+    status: StatusCode,
+) -> Response {
+    render_status(
+        status,
+        &ReviewPage {
+            layout: Layout::for_visitor(web, visitor),
+            product_id: p.id.clone(),
+            product_name: p.name.clone(),
+            product_url: format!("/products/{}", p.slug),
+            stars: (1..=5)
+                .rev()
+                .map(|n| Star {
+                    value: n,
+                    checked: f.rating.trim() == n.to_string(),
+                })
+                .collect(),
+            title: f.title.clone(),
+            body: f.body.clone(),
+            form,
+        },
+    )
+}
+
+#[derive(Clone, Default, Deserialize)]
+pub(super) struct ReviewForm {
+    #[serde(default)]
+    product_id: String,
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+pub(super) async fn write(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Posted(f): Posted<ReviewForm>,
+) -> Response {
+    if !visitor.signed_in {
+        return sign_in_first(&here(&f.product_id));
+    }
+    let p = match product(&web, &visitor, &f.product_id).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let Ok(stars) = f.rating.trim().parse::<i64>() else {
+        let missing = Problem {
+            status: 422,
+            code: "validation_failed".into(),
+            detail: String::new(),
+            errors: vec![crate::api::FieldError {
+                field: "rating".into(),
+                message: "choose from 1 to 5 stars".into(),
+            }],
+            retry_after: None,
+        };
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return show(&web, &visitor, &p, &f, Form::refused(&missing), status);
+    };
+    let title = if f.title.trim().is_empty() {
+        Value::Null
+    } else {
+        f.title.trim().into()
+    };
+    let body = json!({"rating": stars, "title": title, "body": f.body});
+    let path = format!("/api/v1/products/{}/reviews", p.id);
+    match web
+        .api
+        .post::<_, Value>(&visitor.caller, &path, &body)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/products/{}?reviewed=1#reviews-heading", p.slug))
+            .into_response(),
+        Err(e) if e.is(401) => sign_in_first(&here(&p.id)),
+        // Not bought, or reviewed already: the API's reason, on the form.
+        Err(e) if e.is(403) || e.is(409) || e.is(422) || e.is(429) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            show(&web, &visitor, &p, &f, Form::refused(&e), status)
+        }
+        Err(e) => failure_page(&web, &visitor, &e),
+    }
+}

@@ -1,0 +1,85 @@
+//! The cart, checkout and order pages over HTTP.
+
+use testkit::pages::Browser;
+use testkit::shop::{address, shipping_to_indonesia};
+use testkit::{Backend, unique};
+
+use crate::{product_on_home, shop};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+pub async fn buying_pages_send_a_visitor_to_sign_in_and_back(backend: Backend) {
+    let app = shop(backend).await;
+    let browser = Browser::new(&app);
+    for (path, next) in [
+        ("/cart", "%2Fcart"),
+        ("/checkout", "%2Fcheckout"),
+        (
+            "/orders/0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b",
+            "%2Forders%2F0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b",
+        ),
+    ] {
+        let page = browser.get(path).await;
+        page.assert_status(303);
+        assert_eq!(
+            page.location(),
+            Some(format!("/login?next={next}").as_str())
+        );
+    }
+}
+
+/// A double click on "Place order" submits the rendered form twice with its one key:
+/// one order, and both submissions land on it.
+pub async fn placing_an_order_twice_from_one_form_makes_one_order(backend: Backend) {
+    let app = shop(backend).await;
+    shipping_to_indonesia(&app).await;
+    let (product_id, _, _) = product_on_home(&app, "Rice Bowl", 10).await;
+    let email = format!("{}@example.test", unique("twice"));
+    let pair = app.verified_customer(&email, PASSWORD).await;
+    let token = pair["access_token"].as_str().expect("token");
+    let home = address(&app, token).await;
+    let browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    browser
+        .post_form(
+            "/cart/add",
+            &[("product_id", &product_id), ("quantity", "2")],
+        )
+        .await
+        .assert_status(303);
+    let cart = browser.get("/cart").await;
+    cart.assert_status(200)
+        .assert_contains("Rice Bowl")
+        .assert_contains("USD 25.00");
+    let checkout = browser.get(&format!("/checkout?address={home}")).await;
+    checkout
+        .assert_status(200)
+        .assert_contains("Mercato Post Standard");
+    let key = checkout.input_value("key").expect("the form's key");
+    let form = [
+        ("address_id", home.as_str()),
+        ("shipping_service", "standard"),
+        ("key", key.as_str()),
+    ];
+
+    let first = browser.post_form("/checkout", &form).await;
+    let second = browser.post_form("/checkout", &form).await;
+
+    first.assert_status(303);
+    second.assert_status(303);
+    assert_eq!(first.location(), second.location(), "one order");
+    let order = browser.get(first.location().expect("location")).await;
+    order.assert_status(200).assert_contains("Rice Bowl");
+    let orders = app.get("/api/v1/orders", Some(token)).await;
+    assert_eq!(orders.body["items"].as_array().expect("items").len(), 1);
+
+    // Another customer gets the not-found page for it.
+    let other = format!("{}@example.test", unique("nosy"));
+    app.verified_customer(&other, PASSWORD).await;
+    let nosy = Browser::new(&app);
+    nosy.sign_in(&other, PASSWORD).await;
+    nosy.get(first.location().expect("location"))
+        .await
+        .assert_status(404)
+        .assert_contains("Page not found");
+}
