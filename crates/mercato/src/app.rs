@@ -100,6 +100,43 @@ impl AppOptions {
     }
 }
 
+/// One path of the API and the service whose handlers answer it, as registered by the
+/// handlers themselves (`#[utoipa::path]`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Route {
+    /// As the OpenAPI document writes it: `/api/v1/products/{id}`.
+    pub path: String,
+    pub methods: Vec<&'static str>,
+    pub service: &'static str,
+}
+
+impl Route {
+    fn all_of(service: ServiceName, openapi: &utoipa::openapi::OpenApi) -> Vec<Self> {
+        openapi
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, has)| has.then_some(m))
+                .collect();
+                Self {
+                    path: path.clone(),
+                    methods,
+                    service: service.as_str(),
+                }
+            })
+            .collect()
+    }
+}
+
 /// A process ready to serve: bound, migrated, background tasks running.
 pub struct App {
     server: Server,
@@ -110,6 +147,8 @@ pub struct App {
     tasks: Tasks,
     pub bus: SharedBus,
     pub databases: Vec<(ServiceName, DatabaseConnection)>,
+    /// The API paths this process's services answer.
+    pub routes: Vec<Route>,
 }
 
 impl App {
@@ -340,6 +379,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
     let self_url = self_url(server.local_addr());
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi());
     let mut databases = Vec::new();
+    let mut routes = Vec::new();
     for service in &opts.services {
         let db = connect_database(&settings, *service).await?;
         databases.push((*service, db.clone()));
@@ -377,6 +417,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
                 orders::start(ctx, shipping).await?
             }
         };
+        routes.extend(Route::all_of(*service, parts.router.get_openapi()));
         api = api.merge(parts.router);
         for probe in parts.probes {
             readiness.add(probe);
@@ -422,5 +463,6 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         tasks,
         bus,
         databases,
+        routes,
     })
 }

@@ -4,5 +4,6 @@
 
 pub mod app;
 pub mod openapi;
+pub mod routes;
 
 pub use app::{App, AppOptions, ServiceName};

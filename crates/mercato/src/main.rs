@@ -71,11 +71,23 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Print which service answers each path (for the entry point's routing tables).
+    Routes {
+        /// `plain` for people, `json` for tools.
+        #[arg(long, value_enum, default_value_t = RoutesFormat::Plain)]
+        format: RoutesFormat,
+    },
     /// Exit 0 when the server at --url answers ready; for container and Kubernetes probes.
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
         url: String,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoutesFormat {
+    Plain,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -211,6 +223,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Needs no configuration, and prints only the table (no log lines on stdout).
+    if let Command::Routes { format } = cli.command {
+        let table = mercato::routes::table().await?;
+        match format {
+            RoutesFormat::Plain => print!("{}", mercato::routes::plain(&table)),
+            RoutesFormat::Json => println!("{}", serde_json::to_string_pretty(&table)?),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut settings = load_settings(&cli)?;
     platform::telemetry::init(&settings.log);
     match cli.command {
@@ -334,6 +355,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        // Answered before the settings were loaded.
+        Command::Routes { .. } => {}
         Command::Healthcheck { url } => {
             let client = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
