@@ -9,8 +9,12 @@
 //!
 //! 1. `GET /api/v1/products/{id}` for random loaded ids;
 //! 2. `GET /api/v1/products?q=<word>&limit=20` for random words of the catalog;
-//! 3. the ceiling: a bare axum route answering the same product JSON, measured before
+//! 3. the storefront's home page, a search listing page and a product page (HTML, as a
+//!    browser without a session gets them, uncompressed);
+//! 4. the ceiling: a bare axum route answering the same product JSON, measured before
 //!    the shop scenarios and again after them.
+//!
+//! It also reports what a product page weighs compressed: HTML, CSS and JavaScript.
 //!
 //! Absolute requests per second say more about the machine than about the code: the
 //! load generator shares the cores with the server, and a laptop and a CI runner differ
@@ -19,6 +23,7 @@
 //! two runs). This is a measurement, not a test: it asserts nothing.
 
 mod ceiling;
+mod pages;
 mod seed;
 
 use std::sync::Arc;
@@ -125,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
     };
     // The ceiling runs first and last: on a shared machine its figure drifts, and the
     // difference between the two says how far the fractions can be trusted.
-    let scenarios: [(&'static str, bool, Target); 4] = [
+    let mut scenarios: Vec<(&'static str, bool, Target)> = vec![
         ("ceiling, before", true, ceiling_target.clone()),
         ("product by id", false, {
             let base = shop.base_url.clone();
@@ -136,13 +141,17 @@ async fn main() -> anyhow::Result<()> {
         }),
         ("search listing", false, {
             let base = shop.base_url.clone();
+            let words = words.clone();
             Arc::new(move |rng| {
                 let word = &words[rng.gen_range(0..words.len())];
                 format!("{base}/api/v1/products?q={word}&limit=20")
             })
         }),
-        ("ceiling, after", true, ceiling_target),
     ];
+    for (name, target) in pages::targets(&shop.base_url, cli.products, words) {
+        scenarios.push((name, false, target));
+    }
+    scenarios.push(("ceiling, after", true, ceiling_target));
     let mut rows = Vec::with_capacity(scenarios.len());
     for (name, is_ceiling, target) in scenarios {
         eprintln!("measuring {name}…");
@@ -153,11 +162,23 @@ async fn main() -> anyhow::Result<()> {
             outcome,
         });
     }
+    // Measured after the load, so a failure here costs no scenario its figures.
+    let weight = pages::product_page_weight(&shop.base_url).await;
     ceiling.stop();
     shop.stop().await?;
 
     println!();
     report(&rows);
+    match weight {
+        Ok(w) => println!(
+            "product page over the wire: HTML {:.1} KB + CSS {:.1} KB + JS {:.1} KB = {:.1} KB compressed (images aside)",
+            kb(w.html),
+            kb(w.css),
+            kb(w.js),
+            kb(w.total()),
+        ),
+        Err(e) => eprintln!("the product page's weight could not be measured: {e:#}"),
+    }
     Ok(())
 }
 
@@ -174,6 +195,10 @@ async fn sample_product(shop: &Shop, loaded: &seed::Loaded) -> anyhow::Result<Va
     let status = res.status();
     anyhow::ensure!(status.is_success(), "GET {url} answered {status}");
     res.json().await.context("reading a product")
+}
+
+fn kb(bytes: usize) -> f64 {
+    bytes as f64 / 1024.0
 }
 
 fn ms(d: Duration) -> String {

@@ -26,6 +26,9 @@ const SYLLABLES: [&str; 24] = [
     "ka", "lo", "mi", "ra", "ven", "tor", "sa", "bel", "dun", "fi", "gor", "ha", "ish", "jo",
     "ken", "lu", "mar", "nor", "pe", "quin", "ros", "ta", "ul", "zed",
 ];
+/// Categories shown on the home page (with their top products).
+const HOME_CATEGORIES: usize = 3;
+
 const CATEGORIES: [&str; 10] = [
     "Clothing", "Footwear", "Kitchen", "Garden", "Toys", "Books", "Tools", "Sports", "Beauty",
     "Office",
@@ -130,8 +133,10 @@ pub async fn load(shop: &Shop, count: usize) -> anyhow::Result<Loaded> {
     let token = staff_token(shop, &client, "inventory").await?;
     let mut categories = Vec::with_capacity(CATEGORIES.len());
     let url = format!("{}/api/v1/categories", shop.base_url);
-    for name in CATEGORIES {
-        categories.push(create(&client, &url, &token, &json!({"name": name})).await?);
+    for (i, name) in CATEGORIES.iter().enumerate() {
+        // The first few are on the home page, as a shop would have them.
+        let body = json!({"name": name, "show_on_home": i < HOME_CATEGORIES});
+        categories.push(create(&client, &url, &token, &body).await?);
     }
 
     let mut rng = StdRng::seed_from_u64(SEED);
