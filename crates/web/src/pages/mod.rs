@@ -64,6 +64,7 @@ pub(crate) fn router() -> Router<WebState> {
             axum::routing::post(addresses::remove),
         )
         .route("/account/orders", get(history::page))
+        .route("/account/reviews", get(reviews::mine))
         .route("/reviews/new", get(reviews::form).post(reviews::write))
         .route("/wishlist", get(wishlist::page))
         .route(

@@ -171,3 +171,100 @@ pub(super) async fn write(
         Err(e) => failure_page(&web, &visitor, &e),
     }
 }
+
+#[derive(Deserialize)]
+struct ApiOwnReviews {
+    items: Vec<ApiOwnReview>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiOwnReview {
+    rating: i64,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    body: String,
+    hidden: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
+    product_name: String,
+    product_slug: String,
+}
+
+pub struct OwnReview {
+    pub product: String,
+    /// Empty when the product is no longer in the catalog.
+    pub url: String,
+    pub rating: i64,
+    pub title: String,
+    pub body: String,
+    pub date: String,
+    pub hidden: bool,
+}
+
+#[derive(Template)]
+#[template(path = "my_reviews.html")]
+struct MyReviewsPage {
+    layout: Layout,
+    reviews: Vec<OwnReview>,
+    next: Option<String>,
+    first_page: bool,
+}
+
+#[derive(Default, Deserialize)]
+pub(super) struct MineQuery {
+    #[serde(default)]
+    cursor: String,
+}
+
+const MINE: &str = "/account/reviews";
+
+/// The customer's reviews, newest first; one staff hid says so.
+pub(super) async fn mine(
+    State(web): State<WebState>,
+    visitor: Visitor,
+    Query(q): Query<MineQuery>,
+) -> Response {
+    if !visitor.signed_in {
+        return sign_in_first(MINE);
+    }
+    let mut path = "/api/v1/reviews/mine?limit=20".to_owned();
+    if !q.cursor.is_empty() {
+        path.push_str("&cursor=");
+        path.push_str(&super::shop::urlencoding(&q.cursor));
+    }
+    let list: ApiOwnReviews = match web.api.get(&visitor.caller, &path).await {
+        Ok(l) => l,
+        Err(p) if p.is(401) => return sign_in_first(MINE),
+        // A cursor edited by hand starts from the top.
+        Err(p) if p.is(422) => return Redirect::to(MINE).into_response(),
+        Err(p) => return failure_page(&web, &visitor, &p),
+    };
+    render_status(
+        StatusCode::OK,
+        &MyReviewsPage {
+            layout: Layout::for_visitor(&web, &visitor),
+            reviews: list
+                .items
+                .into_iter()
+                .map(|r| OwnReview {
+                    url: if r.product_slug.is_empty() {
+                        String::new()
+                    } else {
+                        format!("/products/{}", r.product_slug)
+                    },
+                    product: r.product_name,
+                    rating: r.rating,
+                    title: r.title.unwrap_or_default(),
+                    body: r.body,
+                    date: r.created_at.format("%-d %B %Y").to_string(),
+                    hidden: r.hidden,
+                })
+                .collect(),
+            next: list
+                .next_cursor
+                .map(|c| format!("{MINE}?cursor={}", super::shop::urlencoding(&c))),
+            first_page: q.cursor.is_empty(),
+        },
+    )
+}

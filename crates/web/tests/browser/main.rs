@@ -265,6 +265,7 @@ async fn a_customer_resets_a_forgotten_password_and_tends_their_account_on_a_pho
         ("/account/password", "Change your password"),
         ("/account/addresses", "Jalan Sudirman 1"),
         ("/account/orders", "No orders yet"),
+        ("/account/reviews", "No reviews yet"),
         ("/wishlist", "Celadon Teapot"),
     ] {
         b.open(&app.url(path)).await;

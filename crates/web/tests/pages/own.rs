@@ -26,6 +26,7 @@ pub async fn the_account_pages_send_a_visitor_to_sign_in_and_back(backend: Backe
         ("/account/password", "%2Faccount%2Fpassword"),
         ("/account/addresses", "%2Faccount%2Faddresses"),
         ("/account/orders", "%2Faccount%2Forders"),
+        ("/account/reviews", "%2Faccount%2Freviews"),
         ("/wishlist", "%2Fwishlist"),
     ] {
         let page = browser.get(path).await;
@@ -390,6 +391,12 @@ pub async fn a_delivered_order_prompts_a_review_the_buyer_then_writes(backend: B
         .await
         .assert_contains("your review is published")
         .assert_contains("Lovely");
+    browser
+        .get("/account/reviews")
+        .await
+        .assert_status(200)
+        .assert_contains(&format!("href=\"/products/{slug}\""))
+        .assert_contains("5 out of 5 · Lovely");
     // A second review of it is refused with the API's reason.
     browser
         .post_form("/reviews/new", &form)

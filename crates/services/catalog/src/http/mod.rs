@@ -2,6 +2,7 @@
 
 mod audit;
 mod categories;
+mod own_reviews;
 mod product_view;
 mod products;
 mod responses;
@@ -21,6 +22,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
         .merge(categories::router())
         .merge(products::router())
         .merge(reviews::router())
+        .merge(own_reviews::router())
         .merge(review_moderation::router())
         .merge(stock::router())
         .merge(storefront::router())

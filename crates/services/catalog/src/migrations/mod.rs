@@ -7,6 +7,7 @@ mod m0002_media_projection;
 mod m0003_reservations;
 mod m0004_reviews;
 mod m0005_search_markup;
+mod m0006_reviews_by_customer;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_reservations::Migration),
             Box::new(m0004_reviews::Migration),
             Box::new(m0005_search_markup::Migration),
+            Box::new(m0006_reviews_by_customer::Migration),
         ]
     }
 }

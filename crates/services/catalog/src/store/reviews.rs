@@ -151,6 +151,33 @@ pub async fn page<C: ConnectionTrait>(
     .collect()
 }
 
+/// Up to `limit` of a customer's own reviews older than `before`, newest first, hidden
+/// ones included (the author sees what staff hid).
+pub async fn by_customer<C: ConnectionTrait>(
+    db: &C,
+    customer_id: Uuid,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Review>, DbErr> {
+    let mut sql = format!("SELECT {COLUMNS} FROM reviews WHERE customer_id = $1 AND NOT withdrawn");
+    let mut values: Vec<Value> = vec![customer_id.into()];
+    if let Some(before) = before {
+        values.push(before.into());
+        sql.push_str(&format!(" AND id < ${}", values.len()));
+    }
+    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", values.len()));
+    db.query_all_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
+    ))
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
 /// Replaces the author's text if the review is still at `expected_version`.
 pub async fn edit<C: ConnectionTrait>(
     db: &C,
