@@ -9,14 +9,16 @@ use crate::api::FieldError;
 use crate::session::Visitor;
 use crate::view::Form;
 
+/// A shipping quote as the API answers it (checkout prices its options the same way).
 #[derive(Deserialize)]
-struct ApiQuote {
+pub(super) struct ApiQuote {
     #[serde(default)]
-    options: Vec<ApiOption>,
+    pub options: Vec<ApiOption>,
 }
 
 #[derive(Deserialize)]
-struct ApiOption {
+pub(super) struct ApiOption {
+    pub service_code: String,
     carrier: String,
     name: String,
     price: i64,
@@ -28,6 +30,20 @@ struct ApiOption {
 struct ApiDays {
     min: i64,
     max: i64,
+}
+
+impl ApiOption {
+    /// "Mercato Post Standard (2–4 days)".
+    pub fn text(&self) -> String {
+        format!(
+            "{} {} ({}–{} days)",
+            self.carrier, self.name, self.estimated_days.min, self.estimated_days.max
+        )
+    }
+
+    pub fn price(&self) -> String {
+        contracts::money::display(self.price, &self.currency)
+    }
 }
 
 pub struct EstimateOption {
@@ -82,11 +98,8 @@ impl Estimate {
                     .options
                     .into_iter()
                     .map(|o| EstimateOption {
-                        text: format!(
-                            "{} {} ({}–{} days)",
-                            o.carrier, o.name, o.estimated_days.min, o.estimated_days.max
-                        ),
-                        price: contracts::money::display(o.price, &o.currency),
+                        text: o.text(),
+                        price: o.price(),
                     })
                     .collect();
             }

@@ -88,6 +88,42 @@ pub(crate) fn router() -> Router<WebState> {
         .route("/pay/{id}", get(orders::pay_form).post(orders::pay))
 }
 
+/// One of the visitor's own resources for the page at `here`: a visitor not signed in
+/// signs in first and comes back; an id that is no UUID, someone else's resource (403)
+/// or none at all (404) is the not-found page, so a URL reveals nothing.
+pub(crate) async fn own<T: serde::de::DeserializeOwned>(
+    web: &WebState,
+    visitor: &Visitor,
+    here: &str,
+    id: &str,
+    api_path: impl Fn(uuid::Uuid) -> String,
+) -> Result<T, Response> {
+    if !visitor.signed_in {
+        return Err(purchase::sign_in_first(here));
+    }
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return Err(not_found(web, visitor));
+    };
+    web.api
+        .get::<T>(&visitor.caller, &api_path(id))
+        .await
+        .map_err(|p| match p.status {
+            401 => purchase::sign_in_first(here),
+            403 | 404 => not_found(web, visitor),
+            _ => failure_page(web, visitor, &p),
+        })
+}
+
+/// The idempotency key a rendered form carried, or a fresh one for a form posted
+/// without it (then a resubmission is not recognised, but nothing is refused).
+pub(crate) fn form_key(key: &str) -> String {
+    if key.is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        key.to_owned()
+    }
+}
+
 /// Renders a page; a template that fails to render is logged and answered 500.
 pub(crate) fn render(page: &impl Template) -> Response {
     render_status(StatusCode::OK, page)

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::purchase::sign_in_first;
 use super::{failure_page, render, render_status};
 use crate::WebState;
 use crate::session::Visitor;
@@ -169,21 +168,11 @@ fn state_of(o: &ApiOrder) -> OrderStatus {
 }
 
 async fn load(web: &WebState, visitor: &Visitor, id: &str) -> Result<ApiOrder, Response> {
-    if !visitor.signed_in {
-        return Err(sign_in_first(&format!("/orders/{id}")));
-    }
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return Err(super::not_found(web, visitor));
-    };
-    web.api
-        .get::<ApiOrder>(&visitor.caller, &format!("/api/v1/orders/{id}"))
-        .await
-        .map_err(|p| match p.status {
-            401 => sign_in_first(&format!("/orders/{id}")),
-            // Another customer's order is no page at all.
-            403 | 404 => super::not_found(web, visitor),
-            _ => failure_page(web, visitor, &p),
-        })
+    // Another customer's order is no page at all.
+    super::own(web, visitor, &format!("/orders/{id}"), id, |id| {
+        format!("/api/v1/orders/{id}")
+    })
+    .await
 }
 
 pub(super) async fn order(
@@ -317,20 +306,10 @@ struct PayPage {
 }
 
 async fn payment(web: &WebState, visitor: &Visitor, id: &str) -> Result<ApiPaymentView, Response> {
-    if !visitor.signed_in {
-        return Err(sign_in_first(&format!("/pay/{id}")));
-    }
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return Err(super::not_found(web, visitor));
-    };
-    web.api
-        .get::<ApiPaymentView>(&visitor.caller, &format!("/api/v1/payments/{id}"))
-        .await
-        .map_err(|p| match p.status {
-            401 => sign_in_first(&format!("/pay/{id}")),
-            403 | 404 => super::not_found(web, visitor),
-            _ => failure_page(web, visitor, &p),
-        })
+    super::own(web, visitor, &format!("/pay/{id}"), id, |id| {
+        format!("/api/v1/payments/{id}")
+    })
+    .await
 }
 
 fn pay_page(
@@ -407,11 +386,7 @@ pub(super) async fn pay(
     };
     let (month, year) = expiry(&f.expiry);
     let body = json!({"card_number": f.card_number.replace([' ', '-'], ""), "exp_month": month, "exp_year": year, "cvc": f.cvc.trim()});
-    let key = if f.key.is_empty() {
-        uuid::Uuid::new_v4().to_string()
-    } else {
-        f.key.clone()
-    };
+    let key = super::form_key(&f.key);
     match web
         .api
         .request::<_, Value>(

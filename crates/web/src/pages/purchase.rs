@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::addresses::{self, AddressForm, AddressPage};
+use super::estimate::ApiQuote;
 use super::{failure_page, render_status};
 use crate::WebState;
 use crate::api::Problem;
@@ -302,28 +303,6 @@ pub struct AddressChoice {
     pub chosen: bool,
 }
 
-#[derive(Deserialize)]
-struct ApiQuote {
-    #[serde(default)]
-    options: Vec<ApiOption>,
-}
-
-#[derive(Deserialize)]
-struct ApiOption {
-    service_code: String,
-    carrier: String,
-    name: String,
-    price: i64,
-    currency: String,
-    estimated_days: ApiDays,
-}
-
-#[derive(Deserialize)]
-struct ApiDays {
-    min: i64,
-    max: i64,
-}
-
 pub struct ShippingChoice {
     pub code: String,
     pub text: String,
@@ -434,11 +413,8 @@ async fn checkout_page(
             options: options
                 .into_iter()
                 .map(|o| ShippingChoice {
-                    text: format!(
-                        "{} {} ({}–{} days)",
-                        o.carrier, o.name, o.estimated_days.min, o.estimated_days.max
-                    ),
-                    price: contracts::money::display(o.price, &o.currency),
+                    text: o.text(),
+                    price: o.price(),
                     code: o.service_code,
                 })
                 .collect(),
@@ -473,11 +449,7 @@ pub(super) async fn place(
         return sign_in_first("/checkout");
     }
     let body = json!({"address_id": f.address_id, "shipping_service": f.shipping_service});
-    let key = if f.key.is_empty() {
-        uuid::Uuid::new_v4().to_string()
-    } else {
-        f.key.clone()
-    };
+    let key = super::form_key(&f.key);
     match web
         .api
         .request::<_, Placed>(

@@ -107,11 +107,7 @@ async fn a_customer_buys_two_pays_by_card_and_watches_the_order_turn_paid(backen
     let email = format!("{}@example.test", unique("buyer"));
     app.verified_customer(&email, PASSWORD).await;
     let b = Browser::start("purchase", 1280).await;
-    b.open(&app.url("/login")).await;
-    b.fill("#email", &email).await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form[action='/login'] button[type='submit']").await;
-    b.find("a[href='/cart']").await;
+    sign_in(&b, &app, &email, PASSWORD).await;
 
     b.open(&app.url(&format!("/products/{slug}"))).await;
     b.fill("#quantity", "2").await;
@@ -188,12 +184,7 @@ async fn a_customer_buys_two_pays_by_card_and_watches_the_order_turn_paid(backen
     let other = format!("{}@example.test", unique("other"));
     app.verified_customer(&other, PASSWORD).await;
     let b2 = Browser::start("other-customer", 1280).await;
-    b2.open(&app.url("/login")).await;
-    b2.fill("#email", &other).await;
-    b2.fill("#password", PASSWORD).await;
-    b2.click("form[action='/login'] button[type='submit']")
-        .await;
-    b2.find("a[href='/cart']").await;
+    sign_in(&b2, &app, &other, PASSWORD).await;
     b2.open(&order_url).await;
     b2.wait_for_text("Page not found").await;
     b2.assert_accessible().await;
@@ -273,6 +264,15 @@ async fn a_customer_resets_a_forgotten_password_and_tends_their_account_on_a_pho
         b.assert_accessible().await;
         assert_fits_the_screen(&b, path).await;
     }
+}
+
+/// Signs in through the sign-in page, as a person would.
+async fn sign_in(b: &Browser, app: &TestApp, email: &str, password: &str) {
+    b.open(&app.url("/login")).await;
+    b.fill("#email", email).await;
+    b.fill("#password", password).await;
+    b.click("form[action='/login'] button[type='submit']").await;
+    b.find("a[href='/cart']").await;
 }
 
 /// Nothing wider than the screen: no sideways scrolling on a phone.

@@ -134,6 +134,18 @@ pub async fn a_customer_changes_their_password_and_stays_signed_in(backend: Back
     again.sign_in(&email, "a brand new passphrase").await;
 }
 
+/// The address form's fields, with `country` as given.
+fn address_in(country: &str) -> [(&str, &str); 6] {
+    [
+        ("recipient_name", "Ann Lee"),
+        ("phone", "+62 812 0000 0000"),
+        ("line1", "Jl. Merdeka 1"),
+        ("city", "Bandung"),
+        ("postal_code", "40111"),
+        ("country", country),
+    ]
+}
+
 pub async fn addresses_are_added_listed_refused_beside_their_fields_and_removed(backend: Backend) {
     let app = shop(backend).await;
     let browser = Browser::new(&app);
@@ -145,17 +157,7 @@ pub async fn addresses_are_added_listed_refused_beside_their_fields_and_removed(
         .assert_contains("No saved addresses yet");
 
     let refused = browser
-        .post_form(
-            "/account/addresses",
-            &[
-                ("recipient_name", "Ann Lee"),
-                ("phone", "+62 812 0000 0000"),
-                ("line1", "Jl. Merdeka 1"),
-                ("city", "Bandung"),
-                ("postal_code", "40111"),
-                ("country", "XX"),
-            ],
-        )
+        .post_form("/account/addresses", &address_in("XX"))
         .await;
     refused
         .assert_status(422)
@@ -166,17 +168,7 @@ pub async fn addresses_are_added_listed_refused_beside_their_fields_and_removed(
     );
 
     let added = browser
-        .post_form(
-            "/account/addresses",
-            &[
-                ("recipient_name", "Ann Lee"),
-                ("phone", "+62 812 0000 0000"),
-                ("line1", "Jl. Merdeka 1"),
-                ("city", "Bandung"),
-                ("postal_code", "40111"),
-                ("country", "id"),
-            ],
-        )
+        .post_form("/account/addresses", &address_in("id"))
         .await;
     added.assert_status(303);
     let list = browser.get("/account/addresses?added=1").await;

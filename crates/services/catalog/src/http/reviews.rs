@@ -2,10 +2,10 @@
 //! its author edits or removes it. Every change moves the product's rating in the same
 //! transaction (see `store::reviews`).
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use platform::auth::{CustomerAuth, MaybeStaff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::responses::json_response;
 use crate::AppState;
 use crate::domain::review::{ANONYMOUS_AUTHOR, Contribution, Stars, parse_body, parse_title};
 use crate::store::products::{self, Product};
@@ -103,8 +104,9 @@ async fn list_reviews(
     State(s): State<AppState>,
     MaybeStaff(staff): MaybeStaff,
     Path(id): Path<Uuid>,
+    RawQuery(raw_query): RawQuery,
     ApiQuery(p): ApiQuery<ReviewListParams>,
-) -> ApiResult<Json<Page<ReviewView>>> {
+) -> ApiResult<Response> {
     let include_hidden = p.include_hidden.unwrap_or(false);
     if include_hidden && staff.is_none() {
         return Err(ApiError::forbidden("only staff see hidden reviews"));
@@ -115,12 +117,31 @@ async fn list_reviews(
     };
     let limit = page.limit()?;
     let before = page.position::<Uuid>()?;
+    // The public pages are cached like listings: under the generation every review
+    // change bumps (through `commit_with_rating`), so a new review shows at once.
+    let cache_key = match staff {
+        None => {
+            let query = format!("reviews:{id}?{}", raw_query.as_deref().unwrap_or_default());
+            crate::cache::listing_key(&s.ctx.cache, &query).await
+        }
+        Some(_) => None,
+    };
+    if let Some(key) = &cache_key
+        && let Some(hit) = s.ctx.cache.get(key).await
+    {
+        return Ok(json_response(hit, true));
+    }
     products::get(&s.ctx.db, id)
         .await?
         .filter(|p| p.active || staff.is_some())
         .ok_or_else(|| ApiError::not_found("product"))?;
     let rows = reviews::page(&s.ctx.db, id, include_hidden, before, limit + 1).await?;
-    Ok(Json(paginate(rows, limit, |r| r.id, review_view)))
+    let page = paginate(rows, limit, |r| r.id, review_view);
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
+    if let Some(key) = &cache_key {
+        s.ctx.cache.set(key, body.clone()).await;
+    }
+    Ok(json_response(body, staff.is_none()))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -130,25 +130,10 @@ pub async fn page<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<Review>, DbErr> {
     let mut sql = format!("SELECT {COLUMNS} FROM reviews WHERE product_id = $1 AND NOT withdrawn");
-    let mut values: Vec<Value> = vec![product_id.into()];
     if !include_hidden {
         sql.push_str(" AND NOT hidden");
     }
-    if let Some(before) = before {
-        values.push(before.into());
-        sql.push_str(&format!(" AND id < ${}", values.len()));
-    }
-    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", values.len()));
-    db.query_all_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        values,
-    ))
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    newest_first(db, sql, vec![product_id.into()], before, limit).await
 }
 
 /// Up to `limit` of a customer's own reviews older than `before`, newest first, hidden
@@ -159,8 +144,19 @@ pub async fn by_customer<C: ConnectionTrait>(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Review>, DbErr> {
-    let mut sql = format!("SELECT {COLUMNS} FROM reviews WHERE customer_id = $1 AND NOT withdrawn");
-    let mut values: Vec<Value> = vec![customer_id.into()];
+    let sql = format!("SELECT {COLUMNS} FROM reviews WHERE customer_id = $1 AND NOT withdrawn");
+    newest_first(db, sql, vec![customer_id.into()], before, limit).await
+}
+
+/// Runs `sql` (a SELECT whose WHERE binds `values`) for one page: ids below `before`,
+/// highest first (ids are UUIDv7, so newest first), at most `limit`.
+async fn newest_first<C: ConnectionTrait>(
+    db: &C,
+    mut sql: String,
+    mut values: Vec<Value>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Review>, DbErr> {
     if let Some(before) = before {
         values.push(before.into());
         sql.push_str(&format!(" AND id < ${}", values.len()));

@@ -46,6 +46,11 @@ pub async fn a_buyer_reviews_and_the_product_shows_the_rating(backend: Backend) 
     assert_eq!(first["hidden"], false);
     assert_eq!(first["version"], 1);
     assert_eq!(rating(&app, &product_id).await, rated(4.0, 1));
+    // Warms the cached public page: the next review must show through it at once.
+    assert_eq!(
+        listed(&app, &reviews_path(&product_id), None).await,
+        [id_of(first)]
+    );
 
     let bob = buyer(&app, &product_id).await;
     let second = review(&app, &bob, &product_id, json!({"rating": 5})).await;
