@@ -7,6 +7,7 @@ mod caching;
 mod categories;
 mod concurrency;
 mod listing;
+mod own_reviews;
 mod products;
 mod reviews;
 mod search;
