@@ -134,6 +134,30 @@ impl<'a> Browser<'a> {
     }
 }
 
+impl Browser<'_> {
+    /// Signs a new staff member with `role` in to the dashboard; their email.
+    pub async fn sign_in_staff(&self, role: &str) -> String {
+        let email = format!("{}@shop.test", crate::unique(role));
+        self.app.staff_with_role(&email, role).await;
+        let page = self
+            .post_form(
+                "/admin/login",
+                &[
+                    ("email", &email),
+                    ("password", crate::STAFF_PASSWORD),
+                    ("next", "/admin/orders"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            page.status, 303,
+            "staff sign-in failed: {:.2000}",
+            page.html
+        );
+        email
+    }
+}
+
 async fn read(res: reqwest::Response) -> Page {
     let status = res.status().as_u16();
     let headers = res.headers().clone();

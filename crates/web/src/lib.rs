@@ -1,4 +1,5 @@
-//! Web: the storefront as HTML pages, served at `/` beside the API.
+//! Web: the storefront as HTML pages, served at `/` beside the API, and the staff
+//! dashboard at `/admin` ([`admin`]).
 //!
 //! Pages are rendered on the server (askama templates, escaped by default) and work
 //! without JavaScript; htmx, vendored and compiled in, improves what it can. The pages
@@ -7,6 +8,7 @@
 //! client of the API cannot. Sessions ride on httpOnly, SameSite=Strict cookies
 //! ([`session`]); the kernel refuses cross-site posts made with them.
 
+mod admin;
 mod api;
 mod assets;
 mod pages;
@@ -50,12 +52,20 @@ impl WebState {
 /// The storefront's routes. Text answers are compressed (gzip or brotli, as the
 /// browser accepts).
 pub fn router(state: WebState) -> Router {
+    // Each part reads only its own session: the dashboard's cookies never reach the
+    // storefront's pages (they are scoped to /admin), and the storefront's are ignored
+    // on the dashboard's.
+    let storefront = pages::router().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        session::middleware,
+    ));
+    let dashboard = admin::router().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        session::staff_middleware,
+    ));
     Router::new()
-        .merge(pages::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            session::middleware,
-        ))
+        .merge(storefront)
+        .merge(dashboard)
         .merge(assets::router())
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -1,11 +1,14 @@
-//! The visitor's session in the browser: two cookies holding the token pair the API
-//! issued at sign-in, both httpOnly (no script reads them), SameSite=Strict (no other
-//! site's request carries them) and Secure.
+//! Sessions in the browser: two cookies holding the token pair the API issued at
+//! sign-in, both httpOnly (no script reads them), SameSite=Strict (no other site's
+//! request carries them) and Secure. A customer's pair is scoped to the whole site; a
+//! staff member's ([`STAFF`]) to `/admin` and to the browser's life, so the two never
+//! replace each other in one browser.
 //!
 //! The access token lives 15 minutes. A middleware renews it before a page calls the
 //! API when it has expired (or is about to), by spending the refresh token as any API
 //! client would, and sends the new cookies with the page. A refresh the API refuses
-//! (revoked, reused, expired) ends the session: the cookies are cleared.
+//! (revoked, reused, expired; for staff also disabled or given another role) ends the
+//! session: the cookies are cleared.
 
 use std::net::SocketAddr;
 
@@ -15,14 +18,45 @@ use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
 use chrono::Utc;
+use contracts::claims::AccessClaims;
 use serde::Deserialize;
 
 use crate::WebState;
 use crate::api::Caller;
 
-/// The access token. Path `/`: every page may call the API for the visitor.
+/// Which session a cookie pair holds.
+#[derive(Clone, Copy, Debug)]
+pub struct Kind {
+    access: &'static str,
+    refresh: &'static str,
+    /// Whether the session outlives the browser (customers who asked to be remembered).
+    remember: &'static str,
+    path: &'static str,
+    /// Where the API renews this kind of session.
+    renew_at: &'static str,
+}
+
+/// A customer's session, for every page.
+pub const CUSTOMER: Kind = Kind {
+    access: ACCESS,
+    refresh: REFRESH,
+    remember: "mercato_web_remember",
+    path: "/",
+    renew_at: "/api/v1/auth/refresh",
+};
+
+/// A staff member's session, for the dashboard's pages only.
+pub const STAFF: Kind = Kind {
+    access: "mercato_staff_access",
+    refresh: "mercato_staff_refresh",
+    remember: "mercato_staff_remember",
+    path: "/admin",
+    renew_at: "/api/v1/staff/auth/refresh",
+};
+
+/// The customer's access token.
 pub const ACCESS: &str = "mercato_web_access";
-/// The refresh token. Also path `/`, so a page can renew the session it renders.
+/// The customer's refresh token.
 pub const REFRESH: &str = "mercato_web_refresh";
 /// Renew this many seconds before the access token expires, so no call races it.
 const RENEW_EARLY_SECS: i64 = 30;
@@ -49,21 +83,29 @@ pub struct CookieJar {
 }
 
 impl CookieJar {
-    /// Keeps `tokens` as the session; `remember` keeps it across browser restarts.
-    pub fn sign_in(&mut self, tokens: &Tokens, remember: bool, secure: bool, days: u64) {
+    /// Keeps `tokens` as the `kind` session; `remember` keeps it across browser restarts.
+    pub fn sign_in(&mut self, kind: Kind, tokens: &Tokens, remember: bool, web: &WebState) {
+        let days = web.remember_days;
         let age = remember.then(|| i64::try_from(days * 86_400).unwrap_or(i64::MAX));
+        let secure = web.secure_cookies;
         self.set
-            .extend(cookie(ACCESS, &tokens.access_token, age, secure));
-        self.set
-            .extend(cookie(REFRESH, &tokens.refresh_token, age, secure));
+            .extend(cookie(kind, kind.access, &tokens.access_token, age, secure));
+        self.set.extend(cookie(
+            kind,
+            kind.refresh,
+            &tokens.refresh_token,
+            age,
+            secure,
+        ));
         // Whether to remember is kept with the session, so renewals keep the choice.
         let flag = if remember { "1" } else { "0" };
-        self.set.extend(cookie(REMEMBER, flag, age, secure));
+        self.set
+            .extend(cookie(kind, kind.remember, flag, age, secure));
     }
 
-    pub fn sign_out(&mut self, secure: bool) {
-        for name in [ACCESS, REFRESH, REMEMBER] {
-            self.set.extend(cookie(name, "", Some(0), secure));
+    pub fn sign_out(&mut self, kind: Kind, secure: bool) {
+        for name in [kind.access, kind.refresh, kind.remember] {
+            self.set.extend(cookie(kind, name, "", Some(0), secure));
         }
     }
 
@@ -74,11 +116,17 @@ impl CookieJar {
     }
 }
 
-/// Whether the session is remembered (the cookies persist) or ends with the browser.
-const REMEMBER: &str = "mercato_web_remember";
-
-fn cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> Option<HeaderValue> {
-    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+fn cookie(
+    kind: Kind,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> Option<HeaderValue> {
+    let mut c = format!(
+        "{name}={value}; Path={}; HttpOnly; SameSite=Strict",
+        kind.path
+    );
     if secure {
         c.push_str("; Secure");
     }
@@ -101,39 +149,64 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         })
 }
 
-/// Seconds until a JWT's `exp`, read without checking the signature (the API checks
-/// it; this only decides whether to renew first).
+/// A JWT's claims, read without checking the signature: the API checks it; this only
+/// decides whether to renew first, and which actions a page offers.
+pub fn claims_of(token: &str) -> Option<AccessClaims> {
+    serde_json::from_slice(&payload(token)?).ok()
+}
+
+/// Seconds until a JWT's `exp`.
 fn seconds_left(token: &str) -> Option<i64> {
     #[derive(Deserialize)]
     struct Exp {
         exp: i64,
     }
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let exp: Exp = serde_json::from_slice(&bytes).ok()?;
+    let exp: Exp = serde_json::from_slice(&payload(token)?).ok()?;
     Some(exp.exp - Utc::now().timestamp())
 }
 
-/// Works out the visitor (renewing their access token if it is due) and puts a
-/// [`Visitor`] in the request for the handlers; cookie changes go on the response.
-pub async fn middleware(State(web): State<WebState>, mut req: Request, next: Next) -> Response {
+fn payload(token: &str) -> Option<Vec<u8>> {
+    let payload = token.split('.').nth(1)?;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+}
+
+/// A caller with no session, from this machine: for a handler run without the session
+/// middleware.
+fn nobody() -> Caller {
+    Caller {
+        token: None,
+        peer: SocketAddr::from(([127, 0, 0, 1], 0)),
+        forwarded_for: None,
+    }
+}
+
+/// The caller a request makes API calls as, before its session is known.
+fn anonymous(req: &Request) -> Caller {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)), |c| c.0);
-    let caller = Caller {
+    Caller {
         token: None,
         peer,
         forwarded_for: req.headers().get("x-forwarded-for").cloned(),
-    };
-    let headers = req.headers();
-    let access = read_cookie(headers, ACCESS).map(str::to_owned);
-    let refresh = read_cookie(headers, REFRESH).map(str::to_owned);
-    let remember = read_cookie(headers, REMEMBER) == Some("1");
+    }
+}
+
+/// The `kind` session's access token, renewed first when it is due; the cookie changes
+/// that go on the response.
+pub async fn current(
+    web: &WebState,
+    kind: Kind,
+    headers: &HeaderMap,
+    caller: &Caller,
+) -> (Option<String>, CookieJar) {
+    let access = read_cookie(headers, kind.access).map(str::to_owned);
+    let refresh = read_cookie(headers, kind.refresh).map(str::to_owned);
+    let remember = read_cookie(headers, kind.remember) == Some("1");
     let mut jar = CookieJar::default();
-    let secure = web.secure_cookies;
     let due = access
         .as_deref()
         .is_none_or(|t| seconds_left(t).is_none_or(|left| left < RENEW_EARLY_SECS));
@@ -143,15 +216,15 @@ pub async fn middleware(State(web): State<WebState>, mut req: Request, next: Nex
             let body = serde_json::json!({"refresh_token": refresh});
             match web
                 .api
-                .post::<_, Tokens>(&caller, "/api/v1/auth/refresh", &body)
+                .post::<_, Tokens>(caller, kind.renew_at, &body)
                 .await
             {
                 Ok(tokens) => {
-                    jar.sign_in(&tokens, remember, secure, web.remember_days);
+                    jar.sign_in(kind, &tokens, remember, web);
                     Some(tokens.access_token)
                 }
                 Err(p) if p.is(401) => {
-                    jar.sign_out(secure);
+                    jar.sign_out(kind, web.secure_cookies);
                     None
                 }
                 // The API is unreachable: keep the cookies for the next page.
@@ -159,11 +232,19 @@ pub async fn middleware(State(web): State<WebState>, mut req: Request, next: Nex
             }
         }
         (Some(_), None) => {
-            jar.sign_out(secure);
+            jar.sign_out(kind, web.secure_cookies);
             None
         }
         (None, None) => None,
     };
+    (token, jar)
+}
+
+/// Works out the visitor (renewing their access token if it is due) and puts a
+/// [`Visitor`] in the request for the handlers; cookie changes go on the response.
+pub async fn middleware(State(web): State<WebState>, mut req: Request, next: Next) -> Response {
+    let caller = anonymous(&req);
+    let (token, jar) = current(&web, CUSTOMER, req.headers(), &caller).await;
     let visitor = Visitor {
         signed_in: token.is_some(),
         caller: caller.with_token(token),
@@ -172,6 +253,63 @@ pub async fn middleware(State(web): State<WebState>, mut req: Request, next: Nex
     let mut res = next.run(req).await;
     jar.apply(&mut res);
     res
+}
+
+/// The staff member's session for the dashboard's pages, as [`middleware`] does the
+/// customer's.
+pub async fn staff_middleware(
+    State(web): State<WebState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let caller = anonymous(&req);
+    let (token, jar) = current(&web, STAFF, req.headers(), &caller).await;
+    let claims = token.as_deref().and_then(claims_of);
+    let member = StaffMember {
+        role: claims.and_then(|c| c.role),
+        caller: caller.with_token(token),
+    };
+    req.extensions_mut().insert(member);
+    let mut res = next.run(req).await;
+    jar.apply(&mut res);
+    res
+}
+
+/// A staff member as the dashboard sees them; `role` is `None` when not signed in.
+#[derive(Clone, Debug)]
+pub struct StaffMember {
+    pub caller: Caller,
+    pub role: Option<contracts::claims::StaffRole>,
+}
+
+impl StaffMember {
+    pub fn signed_in(&self) -> bool {
+        self.role.is_some()
+    }
+
+    /// Whether the API would let this member act where `role` is asked for (pages
+    /// offer only those actions; the API decides).
+    pub fn may(&self, role: contracts::claims::StaffRole) -> bool {
+        self.role.is_some_and(|mine| mine.satisfies(role))
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for StaffMember {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<StaffMember>()
+            .cloned()
+            .unwrap_or(StaffMember {
+                caller: nobody(),
+                role: None,
+            }))
+    }
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Visitor {
@@ -186,11 +324,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Visitor {
             .get::<Visitor>()
             .cloned()
             .unwrap_or(Visitor {
-                caller: Caller {
-                    token: None,
-                    peer: SocketAddr::from(([127, 0, 0, 1], 0)),
-                    forwarded_for: None,
-                },
+                caller: nobody(),
                 signed_in: false,
             }))
     }

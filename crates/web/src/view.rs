@@ -77,6 +77,13 @@ impl Form {
     }
 }
 
+/// `s` as one value of a query string (`/a b` is `%2Fa+b`).
+pub fn form_urlencoded(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
 /// "30 seconds", "2 minutes".
 fn wait(secs: u64) -> String {
     match secs {

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{failure_page, render_status};
 use crate::WebState;
 use crate::api::Problem;
-use crate::session::{CookieJar, Tokens, Visitor};
+use crate::session::{self, CookieJar, Tokens, Visitor};
 use crate::view::{Form, Layout};
 
 /// One input of a form page.
@@ -225,7 +225,7 @@ pub(super) async fn login(
     {
         Ok(tokens) => {
             let mut jar = CookieJar::default();
-            jar.sign_in(&tokens, remember, web.secure_cookies, web.remember_days);
+            jar.sign_in(session::CUSTOMER, &tokens, remember, &web);
             let mut res = Redirect::to(&safe_next(&f.next)).into_response();
             jar.apply(&mut res);
             res
@@ -251,7 +251,7 @@ pub(super) async fn logout(State(web): State<WebState>, visitor: Visitor) -> Res
             .await;
     }
     let mut jar = CookieJar::default();
-    jar.sign_out(web.secure_cookies);
+    jar.sign_out(session::CUSTOMER, web.secure_cookies);
     let mut res = Redirect::to("/").into_response();
     jar.apply(&mut res);
     res

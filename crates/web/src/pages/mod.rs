@@ -4,7 +4,7 @@ mod account;
 mod addresses;
 mod estimate;
 mod history;
-mod orders;
+pub(crate) mod orders;
 mod profile;
 mod purchase;
 mod reviews;
@@ -175,6 +175,22 @@ pub(crate) fn not_found(web: &WebState, visitor: &Visitor) -> Response {
 pub(crate) fn failure_page(web: &WebState, visitor: &Visitor, p: &Problem) -> Response {
     let (status, title, message) = match p.status {
         404 => return not_found(web, visitor),
+        401 | 403 => (
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "This page is not available to you. Signing in with another account may help.",
+        ),
+        _ => busy_or_broken(p),
+    };
+    let mut res = status_page(web, visitor, status, title, message);
+    retry_after(&mut res, p);
+    res
+}
+
+/// The page's words for an API that is busy (429, 503) or broken (anything else), for
+/// the storefront and the dashboard alike.
+pub(crate) fn busy_or_broken(p: &Problem) -> (StatusCode, &'static str, &'static str) {
+    match p.status {
         429 => (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many requests",
@@ -185,21 +201,18 @@ pub(crate) fn failure_page(web: &WebState, visitor: &Visitor, p: &Problem) -> Re
             "The shop is busy",
             "The shop cannot answer right now. Please try again in a moment.",
         ),
-        401 | 403 => (
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "This page is not available to you. Signing in with another account may help.",
-        ),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",
-            "The shop could not show this page. It has been noted; please try again.",
+            "This page could not be shown. It has been noted; please try again.",
         ),
-    };
-    let mut res = status_page(web, visitor, status, title, message);
+    }
+}
+
+/// `Retry-After` on a busy page, as the API said it.
+pub(crate) fn retry_after(res: &mut Response, p: &Problem) {
     if let Some(secs) = p.retry_after.filter(|_| matches!(p.status, 429 | 503)) {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     }
-    res
 }

@@ -3,7 +3,8 @@
 
 use askama::Template;
 use axum::Form as Posted;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -15,51 +16,87 @@ use crate::WebState;
 use crate::session::Visitor;
 use crate::view::{Form, Layout};
 
+/// An order as the API answers it (to its customer and to staff alike).
 #[derive(Clone, Deserialize)]
-pub(super) struct ApiOrder {
+pub(crate) struct ApiOrder {
     pub id: String,
+    #[serde(default)]
+    pub customer_id: String,
     pub status: String,
     #[serde(default)]
-    lines: Vec<ApiOrderLine>,
+    pub lines: Vec<ApiOrderLine>,
     pub totals: ApiTotals,
     #[serde(default)]
-    shipping_address: Value,
+    pub shipping_address: Value,
     #[serde(default)]
-    timeline: Vec<ApiStep>,
-    payment: Option<ApiPayment>,
+    pub shipping: Option<ApiShipment>,
+    #[serde(default)]
+    pub timeline: Vec<ApiStep>,
+    pub payment: Option<ApiPayment>,
     pub placed_at: DateTime<Utc>,
+    #[serde(default)]
+    pub version: i64,
 }
 
 #[derive(Clone, Deserialize)]
-struct ApiOrderLine {
-    product_id: String,
-    name: String,
-    quantity: i64,
-    unit_price: i64,
-    line_total: i64,
+pub(crate) struct ApiOrderLine {
+    pub product_id: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
 }
 
 #[derive(Clone, Deserialize)]
-pub(super) struct ApiTotals {
-    subtotal: i64,
-    shipping: i64,
+pub(crate) struct ApiTotals {
+    pub subtotal: i64,
+    pub shipping: i64,
     pub total: i64,
     #[serde(default)]
-    refunded: i64,
+    pub refunded: i64,
     pub currency: String,
 }
 
 #[derive(Clone, Deserialize)]
-struct ApiStep {
-    status: String,
-    at: DateTime<Utc>,
-    note: Option<String>,
+pub(crate) struct ApiShipment {
+    #[serde(default)]
+    pub carrier: String,
+    #[serde(default)]
+    pub service_code: String,
+    pub tracking_number: Option<String>,
 }
 
 #[derive(Clone, Deserialize)]
-struct ApiPayment {
-    id: String,
-    checkout_url: Option<String>,
+pub(crate) struct ApiStep {
+    pub status: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
+pub(crate) struct ApiPayment {
+    pub id: String,
+    #[serde(default)]
+    pub status: String,
+    pub checkout_url: Option<String>,
+}
+
+/// The lines of a shipping address, as an envelope shows them.
+pub(crate) fn address_lines(a: &Value) -> Vec<String> {
+    let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+    [
+        field("recipient_name"),
+        field("line1"),
+        field("line2"),
+        format!("{} {}", field("postal_code"), field("city"))
+            .trim()
+            .to_owned(),
+        field("region"),
+        field("country"),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect()
 }
 
 /// What an order's status means to its customer.
@@ -80,7 +117,7 @@ pub(super) fn status_text(status: &str) -> &'static str {
 }
 
 /// The short number a customer quotes: the last 8 characters of the order's id.
-pub(super) fn number(id: &str) -> String {
+pub(crate) fn number(id: &str) -> String {
     let skip = id.chars().count().saturating_sub(8);
     id.chars().skip(skip).collect()
 }
@@ -106,6 +143,8 @@ pub struct Step {
 
 pub struct OrderStatus {
     pub id: String,
+    /// The version shown, which the next long poll waits to change.
+    pub version: i64,
     pub status: String,
     pub text: &'static str,
     pub moving: bool,
@@ -159,6 +198,7 @@ fn state_of(o: &ApiOrder) -> OrderStatus {
     };
     OrderStatus {
         id: o.id.clone(),
+        version: o.version,
         text: status_text(&o.status),
         moving: moving(&o.status),
         failure: matches!(o.status.as_str(), "payment_failed" | "rejected"),
@@ -185,21 +225,7 @@ pub(super) async fn order(
         Err(res) => return res,
     };
     let money = |v: i64| contracts::money::display(v, &o.totals.currency);
-    let a = &o.shipping_address;
-    let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
-    let address: Vec<String> = [
-        field("recipient_name"),
-        field("line1"),
-        field("line2"),
-        format!("{} {}", field("postal_code"), field("city"))
-            .trim()
-            .to_owned(),
-        field("region"),
-        field("country"),
-    ]
-    .into_iter()
-    .filter(|s| !s.is_empty())
-    .collect();
+    let address = address_lines(&o.shipping_address);
     render(&OrderPage {
         layout: Layout::for_visitor(&web, &visitor),
         number: number(&o.id),
@@ -247,14 +273,41 @@ pub(super) async fn order(
     })
 }
 
-/// The status block alone, which the order page's htmx asks for again while the order
-/// is moving; it stops asking once the status settles.
+/// How long the status block's long poll waits for the order to move before it answers
+/// the status unchanged (and htmx asks again); within the API client's own timeout.
+const STATUS_WAIT_MS: u32 = 10_000;
+
+#[derive(Deserialize)]
+pub(super) struct StatusQuery {
+    /// The version the page shows: answer once the order has moved past it.
+    after: Option<i64>,
+}
+
+/// The status block alone. While the order is moving, the block asks for itself again
+/// as soon as it is shown, with the version it shows; the API answers that long poll
+/// when the saga moves the order (or after [`STATUS_WAIT_MS`]), so the page follows
+/// the order without a timer and stops asking once the status settles.
 pub(super) async fn status(
     State(web): State<WebState>,
     visitor: Visitor,
     Path(id): Path<String>,
+    query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Response {
-    match load(&web, &visitor, &id).await {
+    let after = query.ok().and_then(|Query(q)| q.after).filter(|v| *v >= 0);
+    let order = super::own(
+        &web,
+        &visitor,
+        &format!("/orders/{id}"),
+        &id,
+        |id| match after {
+            Some(v) => {
+                format!("/api/v1/orders/{id}?wait_for_change_from={v}&timeout_ms={STATUS_WAIT_MS}")
+            }
+            None => format!("/api/v1/orders/{id}"),
+        },
+    )
+    .await;
+    match order {
         Ok(o) => render(&StatusFragment {
             state: state_of(&o),
         }),

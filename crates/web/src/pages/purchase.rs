@@ -23,14 +23,8 @@ use crate::view::{Form, Layout};
 
 /// Sends a visitor to sign in, then back to `here`.
 pub(super) fn sign_in_first(here: &str) -> Response {
-    let next: String = form_urlencoded(here);
+    let next = crate::view::form_urlencoded(here);
     Redirect::to(&format!("/login?next={next}")).into_response()
-}
-
-fn form_urlencoded(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|q| q.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -527,6 +521,9 @@ mod tests {
 
     #[test]
     fn the_way_back_is_encoded() {
-        assert_eq!(form_urlencoded("/products/a b"), "%2Fproducts%2Fa+b");
+        assert_eq!(
+            crate::view::form_urlencoded("/products/a b"),
+            "%2Fproducts%2Fa+b"
+        );
     }
 }

@@ -2,6 +2,9 @@
 //! journey, with axe-core checking every page it visits at a phone's width and a
 //! laptop's. Skipped (saying so) without Chromium outside CI; required in CI.
 
+mod admin;
+
+use admin::a_clerk_ships_a_paid_order_from_the_dashboard;
 use serde_json::json;
 use testkit::browser::{self, Browser};
 use testkit::{Backend, TestApp, unique};
@@ -276,7 +279,7 @@ async fn sign_in(b: &Browser, app: &TestApp, email: &str, password: &str) {
 }
 
 /// Nothing wider than the screen: no sideways scrolling on a phone.
-async fn assert_fits_the_screen(b: &Browser, path: &str) {
+pub(crate) async fn assert_fits_the_screen(b: &Browser, path: &str) {
     let overflow = b
         .script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
@@ -316,4 +319,5 @@ testkit::backend_tests!(
     a_new_visitor_registers_verifies_signs_in_searches_and_opens_a_product,
     the_pages_are_accessible_and_usable_at_a_phones_width,
     a_customer_resets_a_forgotten_password_and_tends_their_account_on_a_phone,
+    a_clerk_ships_a_paid_order_from_the_dashboard,
 );

@@ -83,3 +83,42 @@ pub async fn placing_an_order_twice_from_one_form_makes_one_order(backend: Backe
         .assert_status(404)
         .assert_contains("Page not found");
 }
+
+/// While an order moves, its status block asks for itself again with the version it
+/// shows, and that request is answered when the saga moves the order: the page follows
+/// the order without a timer.
+pub async fn the_order_status_block_follows_the_saga_by_long_poll(backend: Backend) {
+    let app = shop(backend).await;
+    shipping_to_indonesia(&app).await;
+    let (product_id, _, _) = product_on_home(&app, "Rice Bowl", 10).await;
+    let email = format!("{}@example.test", unique("follow"));
+    let pair = app.verified_customer(&email, PASSWORD).await;
+    let token = pair["access_token"].as_str().expect("token");
+    let home = address(&app, token).await;
+    testkit::shop::add(&app, token, &product_id, 1).await;
+    let order = testkit::shop::order_awaiting_payment(&app, token, &home).await;
+    let (id, version) = (order["id"].as_str().expect("id"), &order["version"]);
+    let browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+
+    let follow = format!("/orders/{id}/status?after={version}");
+    let page = browser.get(&format!("/orders/{id}")).await;
+    page.assert_status(200)
+        .assert_contains(&format!("hx-get=\"{follow}\""))
+        .assert_contains("hx-trigger=\"load\"");
+
+    let payment = order["payment"]["id"].as_str().expect("payment id");
+    let (block, paid) = tokio::join!(browser.get(&follow), async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        testkit::shop::pay(&app, token, payment, testkit::shop::CARD_OK).await
+    });
+    paid.assert_status(202);
+    block
+        .assert_status(200)
+        .assert_contains("data-status=\"paid\"");
+    assert!(
+        !block.html.contains("hx-get"),
+        "a settled order stops asking: {}",
+        block.html
+    );
+}

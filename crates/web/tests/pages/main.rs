@@ -1,13 +1,19 @@
-//! The storefront's pages over HTTP, as a browser without JavaScript sees them: status,
+//! The storefront's and the staff dashboard's pages over HTTP, as a browser without JavaScript sees them: status,
 //! content, escaping, forms with the API's messages beside their fields, sessions, and
 //! the refusal of cross-site posts. Both back-ends.
 
 mod account;
+mod admin;
+mod admin_categories;
+mod admin_products;
 mod browsing;
 mod buying;
 mod own;
 
 use account::*;
+use admin::*;
+use admin_categories::*;
+use admin_products::*;
 use browsing::*;
 use buying::*;
 use own::*;
@@ -39,6 +45,7 @@ testkit::backend_tests!(
     a_cross_site_form_post_is_refused,
     buying_pages_send_a_visitor_to_sign_in_and_back,
     placing_an_order_twice_from_one_form_makes_one_order,
+    the_order_status_block_follows_the_saga_by_long_poll,
     the_account_pages_send_a_visitor_to_sign_in_and_back,
     a_customer_changes_their_name_and_asks_to_change_their_email,
     a_customer_changes_their_password_and_stays_signed_in,
@@ -47,4 +54,13 @@ testkit::backend_tests!(
     a_product_is_saved_to_the_wishlist_and_moved_to_the_cart,
     a_product_page_estimates_shipping_to_a_postal_code,
     a_delivered_order_prompts_a_review_the_buyer_then_writes,
+    the_dashboard_sends_staff_to_sign_in_and_back,
+    staff_and_customer_sessions_live_side_by_side,
+    staff_fulfil_an_order_step_by_step,
+    finance_refunds_part_of_an_order_from_the_dashboard,
+    an_unknown_order_is_the_dashboards_not_found_page,
+    the_dashboard_home_shows_todays_figures,
+    staff_create_edit_stock_and_archive_a_product,
+    a_product_saved_meanwhile_is_shown_beside_ones_own_edit,
+    staff_keep_the_category_tree,
 );

@@ -16,7 +16,6 @@ use platform::events::outbox;
 use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, required_version, with_etag};
 use platform::page::{MAX_LIMIT, Page, encode_cursor};
 use platform::validate::Fields;
-use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -57,6 +56,8 @@ pub struct ListParams {
     pub max_price: Option<i64>,
     /// Only products that can be bought now.
     pub in_stock: Option<bool>,
+    /// Staff only: archived products too (they are marked `active: false`).
+    pub archived: Option<bool>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest` (default), `rating`.
     #[param(value_type = Option<String>, pattern = "^(relevance|price_asc|price_desc|newest|rating)$")]
     pub sort: Option<String>,
@@ -64,19 +65,6 @@ pub struct ListParams {
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-}
-
-/// Search words: runs of letters and digits in any script, lower-cased, at most 8 of
-/// at most 40 characters each (no product name has longer words, and each word is a
-/// prefix query the index answers). Everything else (quotes, operators, punctuation)
-/// separates words, so nothing a client types can change the meaning of the full-text
-/// query.
-fn terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.chars().take(40).collect::<String>().to_lowercase())
-        .take(8)
-        .collect()
 }
 
 /// Products with search, filters, sorts and cursor paging.
@@ -101,7 +89,7 @@ async fn list_products(
         "q",
         "must be at most 200 characters",
     );
-    let terms = terms(q);
+    let terms = listing::terms(q);
     let sort = match p.sort.as_deref() {
         None if !terms.is_empty() => Some(Sort::Relevance),
         None => Some(Sort::Newest),
@@ -126,6 +114,12 @@ async fn list_products(
     if let (Some(min), Some(max)) = (p.min_price, p.max_price) {
         f.check(min <= max, "min_price", "must not exceed max_price");
     }
+    let include_archived = p.archived.unwrap_or(false);
+    f.check(
+        !include_archived || staff.is_some(),
+        "archived",
+        "lists archived products for staff only",
+    );
     let after: Option<Position> = match p
         .cursor
         .as_deref()
@@ -181,7 +175,7 @@ async fn list_products(
         min_price: p.min_price,
         max_price: p.max_price,
         in_stock: p.in_stock.unwrap_or(false),
-        include_archived: false,
+        include_archived,
     };
     let mut rows = listing::list(&s.ctx.db, &filter, sort, after.as_ref(), limit + 1).await?;
     let more = rows.len() as u64 > limit;
@@ -567,7 +561,7 @@ async fn archive_product(
 )]
 async fn finish_write<E: Event>(
     s: &AppState,
-    txn: DatabaseTransaction,
+    txn: platform::db::WriteTxn,
     staff: &StaffAuth,
     ip: IpAddr,
     action: &str,

@@ -59,6 +59,19 @@ impl Sql {
     }
 }
 
+/// Search words: runs of letters and digits in any script, lower-cased, at most 8 of
+/// at most 40 characters each (no product name has longer words, and each word is a
+/// prefix query the index answers). Everything else (quotes, operators, punctuation)
+/// separates words, so nothing a client types can change the meaning of the full-text
+/// query.
+pub fn terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(40).collect::<String>().to_lowercase())
+        .take(8)
+        .collect()
+}
+
 /// One page of products and, per product, its sort key (for the next cursor).
 pub async fn list<C: ConnectionTrait>(
     db: &C,

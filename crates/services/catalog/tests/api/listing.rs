@@ -185,7 +185,7 @@ pub async fn bad_listing_parameters_are_rejected(backend: Backend) {
     list(&app, "limit=1").await;
 }
 
-pub async fn archived_products_are_never_listed(backend: Backend) {
+pub async fn archived_products_are_listed_for_staff_only_when_asked(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = inventory(&app).await;
     let c = create_category(&app, &token, "Mugs", None).await;
@@ -210,7 +210,21 @@ pub async fn archived_products_are_never_listed(backend: Backend) {
     }
     assert!(ids(&list(&app, &format!("category={}", text(&c, "id"))).await).is_empty());
     let as_staff = app.get(PRODUCTS, Some(&token)).await;
-    assert_eq!(ids(&as_staff), [live]);
+    assert_eq!(ids(&as_staff), [live.as_str()]);
+
+    // Staff may ask for the archived too (the dashboard's product list); no one else.
+    let everything = app
+        .get(
+            &format!("{PRODUCTS}?archived=true&sort=newest"),
+            Some(&token),
+        )
+        .await;
+    everything.assert_status(200);
+    assert_eq!(ids(&everything), [live.as_str(), archived.as_str()]);
+    assert_eq!(everything.body["items"][1]["active"], false);
+    let refused = app.get(&format!("{PRODUCTS}?archived=true"), None).await;
+    refused.assert_problem(422);
+    assert_eq!(refused.body["errors"][0]["field"], "archived");
 }
 
 pub async fn paging_with_a_small_limit_returns_each_product_once(backend: Backend) {
@@ -323,7 +337,7 @@ testkit::backend_tests!(
     the_in_stock_filter_leaves_out_sold_out_products,
     a_category_filter_includes_its_subcategories,
     bad_listing_parameters_are_rejected,
-    archived_products_are_never_listed,
+    archived_products_are_listed_for_staff_only_when_asked,
     paging_with_a_small_limit_returns_each_product_once,
     paging_newest_first_while_products_are_added_sees_each_earlier_product_once,
     paging_by_price_while_products_are_added_sees_each_earlier_product_once,

@@ -113,4 +113,69 @@ async fn checkout_customer(app: &TestApp, staff: &str, order_id: &str) -> String
         .to_owned()
 }
 
-testkit::backend_tests!(staff_list_orders_by_status_and_customer);
+testkit::backend_tests!(
+    staff_list_orders_by_status_and_customer,
+    staff_read_todays_orders_and_revenue,
+);
+
+/// The dashboard's figures: orders and revenue (less refunds) per currency, orders by
+/// status, payments failed today.
+pub async fn staff_read_todays_orders_and_revenue(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    testkit::shop::shipping_to_indonesia(&app).await;
+    let inventory = app.staff_token("inventory").await;
+    let product = testkit::shop::product(&app, &inventory, 1_000, 10).await;
+    let ann = app.customer_token().await;
+    let paid = testkit::shop::paid_order(&app, &ann, &product, 2).await;
+    let paid_id = paid["id"].as_str().expect("id").to_owned();
+    let total = paid["totals"]["total"].as_i64().expect("total");
+    let bob = app.customer_token().await;
+    let address = testkit::shop::address(&app, &bob).await;
+    testkit::shop::add(&app, &bob, &product, 1).await;
+    let placed = checkout(
+        &app,
+        &bob,
+        Some("summary-bob"),
+        json!({"address_id": address, "shipping_service": "standard"}),
+    )
+    .await;
+    placed.assert_status(201);
+    let bobs = placed.body["id"].as_str().expect("id").to_owned();
+    settled(&app, &bob, &bobs).await;
+    app.post(
+        &format!("/api/v1/orders/{bobs}/cancel"),
+        Some(&bob),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+    let finance = app.staff_token("finance").await;
+    let payment = paid["payment"]["id"].as_str().expect("payment");
+    testkit::shop::refund(&app, &finance, payment, json!({"amount": 100}))
+        .await
+        .assert_status(202);
+    testkit::shop::order_when(&app, &ann, &paid_id, "refunded 100", |o| {
+        o["totals"]["refunded"] == 100
+    })
+    .await;
+
+    let summary = app
+        .get("/api/v1/admin/orders/summary", Some(&inventory))
+        .await;
+    summary.assert_status(200);
+    let usd = json!([{"currency": "USD", "orders": 2, "paid_orders": 1, "revenue": total - 100}]);
+    assert_eq!(summary.body["today"], usd, "{}", summary.body);
+    assert_eq!(summary.body["last_7_days"], usd);
+    assert_eq!(
+        summary.body["by_status"],
+        json!([{"status": "cancelled", "orders": 1}, {"status": "paid", "orders": 1}])
+    );
+    assert_eq!(summary.body["payments_failed_today"], 0);
+
+    app.get("/api/v1/admin/orders/summary", Some(&ann))
+        .await
+        .assert_problem(403);
+    app.get("/api/v1/admin/orders/summary", None)
+        .await
+        .assert_problem(401);
+}

@@ -1,0 +1,112 @@
+//! The dashboard's home: today's and this week's orders and revenue per currency,
+//! what waits to be fulfilled, and payments that failed today.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{AdminLayout, failure, sign_in_first};
+use crate::WebState;
+use crate::pages::render_status;
+use crate::session::StaffMember;
+
+#[derive(Deserialize)]
+struct ApiSales {
+    currency: String,
+    orders: i64,
+    paid_orders: i64,
+    revenue: i64,
+}
+
+#[derive(Deserialize)]
+struct ApiStatusCount {
+    status: String,
+    orders: i64,
+}
+
+#[derive(Deserialize)]
+struct ApiSummary {
+    today: Vec<ApiSales>,
+    last_7_days: Vec<ApiSales>,
+    by_status: Vec<ApiStatusCount>,
+    payments_failed_today: i64,
+}
+
+pub struct Sales {
+    pub currency: String,
+    pub orders: i64,
+    pub paid_orders: i64,
+    pub revenue: String,
+}
+
+/// A window of time's sales table.
+pub struct Window {
+    pub heading: &'static str,
+    pub id: &'static str,
+    pub rows: Vec<Sales>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/home.html")]
+struct HomePage {
+    layout: AdminLayout,
+    windows: Vec<Window>,
+    to_fulfil: i64,
+    being_packed: i64,
+    payments_failed_today: i64,
+}
+
+fn sales(rows: &[ApiSales]) -> Vec<Sales> {
+    rows.iter()
+        .map(|s| Sales {
+            currency: s.currency.clone(),
+            orders: s.orders,
+            paid_orders: s.paid_orders,
+            revenue: contracts::money::display(s.revenue, &s.currency),
+        })
+        .collect()
+}
+
+pub(super) async fn page(State(web): State<WebState>, staff: StaffMember) -> Response {
+    if !staff.signed_in() {
+        return sign_in_first("/admin");
+    }
+    let summary: ApiSummary = match web
+        .api
+        .get(&staff.caller, "/api/v1/admin/orders/summary")
+        .await
+    {
+        Ok(summary) => summary,
+        Err(p) => return failure(&web, &staff, "/admin", &p),
+    };
+    let count = |status: &str| {
+        summary
+            .by_status
+            .iter()
+            .find(|c| c.status == status)
+            .map_or(0, |c| c.orders)
+    };
+    render_status(
+        StatusCode::OK,
+        &HomePage {
+            layout: AdminLayout::new(&web, &staff, "home"),
+            windows: vec![
+                Window {
+                    heading: "Today (since midnight UTC)",
+                    id: "sales-today",
+                    rows: sales(&summary.today),
+                },
+                Window {
+                    heading: "The last 7 days",
+                    id: "sales-week",
+                    rows: sales(&summary.last_7_days),
+                },
+            ],
+            to_fulfil: count("paid"),
+            being_packed: count("processing"),
+            payments_failed_today: summary.payments_failed_today,
+        },
+    )
+}

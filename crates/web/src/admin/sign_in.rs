@@ -1,0 +1,121 @@
+//! Staff sign in and out. The session is the browser's: no "remember me" for staff.
+
+use askama::Template;
+use axum::Form as Posted;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{AdminLayout, failure, safe_next};
+use crate::WebState;
+use crate::pages::render_status;
+use crate::session::{self, CookieJar, StaffMember, Tokens};
+use crate::view::Form;
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage {
+    layout: AdminLayout,
+    form: Form,
+    email: String,
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+pub(super) async fn form(
+    State(web): State<WebState>,
+    staff: StaffMember,
+    query: Result<Query<NextQuery>, QueryRejection>,
+) -> Response {
+    let next = query.map(|Query(q)| q.next).unwrap_or_default();
+    if staff.signed_in() {
+        return Redirect::to(&safe_next(&next)).into_response();
+    }
+    page(&web, &staff, Form::default(), "", &next, StatusCode::OK)
+}
+
+fn page(
+    web: &WebState,
+    staff: &StaffMember,
+    form: Form,
+    email: &str,
+    next: &str,
+    status: StatusCode,
+) -> Response {
+    render_status(
+        status,
+        &LoginPage {
+            layout: AdminLayout::new(web, staff, "login"),
+            form,
+            email: email.to_owned(),
+            next: next.to_owned(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub(super) async fn login(
+    State(web): State<WebState>,
+    staff: StaffMember,
+    Posted(f): Posted<LoginForm>,
+) -> Response {
+    let body = json!({"email": f.email, "password": f.password});
+    match web
+        .api
+        .post::<_, Tokens>(&staff.caller, "/api/v1/staff/auth/login", &body)
+        .await
+    {
+        Ok(tokens) => {
+            let mut jar = CookieJar::default();
+            jar.sign_in(session::STAFF, &tokens, false, &web);
+            let mut res = Redirect::to(&safe_next(&f.next)).into_response();
+            jar.apply(&mut res);
+            res
+        }
+        Err(p) if matches!(p.status, 401 | 422 | 429 | 503) => {
+            let status = match p.status {
+                429 | 503 => StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNAUTHORIZED),
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            page(&web, &staff, Form::refused(&p), &f.email, &f.next, status)
+        }
+        Err(p) => failure(&web, &staff, "/admin/login", &p),
+    }
+}
+
+pub(super) async fn logout(State(web): State<WebState>, staff: StaffMember) -> Response {
+    if staff.signed_in() {
+        // Ends the session at the API too, so the refresh token is worthless.
+        let _ = web
+            .api
+            .call(
+                &staff.caller,
+                Method::POST,
+                "/api/v1/staff/auth/logout",
+                &json!({}),
+            )
+            .await;
+    }
+    let mut jar = CookieJar::default();
+    jar.sign_out(session::STAFF, web.secure_cookies);
+    let mut res = Redirect::to("/admin/login").into_response();
+    jar.apply(&mut res);
+    res
+}

@@ -1,0 +1,88 @@
+//! The staff dashboard in the browser: a clerk signs in, finds a paid order and ships
+//! it; axe checks every dashboard page (orders, products, categories), at a laptop's width and a
+//! phone's.
+
+use testkit::browser::{self, Browser};
+use testkit::{Backend, TestApp};
+
+use crate::assert_fits_the_screen;
+
+pub(crate) async fn a_clerk_ships_a_paid_order_from_the_dashboard(backend: Backend) {
+    if !browser::available() {
+        return;
+    }
+    let app = TestApp::spawn(backend).await;
+    testkit::shop::shipping_to_indonesia(&app).await;
+    let inventory = app.staff_token("inventory").await;
+    let product = testkit::shop::product(&app, &inventory, 1_250, 5).await;
+    let customer = app.customer_token().await;
+    let order = testkit::shop::paid_order(&app, &customer, &product, 1).await;
+    let id = order["id"].as_str().expect("order id").to_owned();
+    let category = app
+        .post(
+            "/api/v1/categories",
+            Some(&inventory),
+            serde_json::json!({"name": "Tea ware", "show_on_home": true}),
+        )
+        .await;
+    category.assert_status(201);
+    let category = category.body["id"].as_str().expect("id").to_owned();
+    let email = format!("{}@shop.test", testkit::unique("clerk"));
+    app.staff_with_role(&email, "inventory").await;
+
+    for width in [1280, 375] {
+        let b = Browser::start(&format!("dashboard-{width}"), width).await;
+        b.open(&app.url("/admin")).await;
+        b.find("form[action='/admin/login']").await;
+        b.assert_accessible().await;
+        assert_fits_the_screen(&b, "/admin/login").await;
+        b.fill("#email", &email).await;
+        b.fill("#password", testkit::STAFF_PASSWORD).await;
+        b.click("form[action='/admin/login'] button[type='submit']")
+            .await;
+        b.wait_for_text("paid, to fulfil").await;
+        b.assert_accessible().await;
+        assert_fits_the_screen(&b, "/admin").await;
+        b.click("a[href='/admin/orders?status=paid']").await;
+        b.wait_for_text("Every status").await;
+        b.assert_accessible().await;
+        assert_fits_the_screen(&b, "/admin/orders?status=paid").await;
+        // Every order (the first round ships it, so the second finds it shipped).
+        b.open(&app.url("/admin/orders")).await;
+        b.wait_for_text("Every status").await;
+        b.click(&format!("a[href='/admin/orders/{id}']")).await;
+        b.find("#order-status").await;
+        b.assert_accessible().await;
+        assert_fits_the_screen(&b, "/admin/orders/{id}").await;
+        for path in [
+            "/admin/products".to_owned(),
+            "/admin/products/new".to_owned(),
+            format!("/admin/products/{product}"),
+            "/admin/categories".to_owned(),
+            format!("/admin/categories/{category}"),
+        ] {
+            b.open(&app.url(&path)).await;
+            b.find("main h1").await;
+            b.assert_accessible().await;
+            assert_fits_the_screen(&b, &path).await;
+        }
+        b.open(&app.url(&format!("/admin/orders/{id}"))).await;
+        b.find("#order-status").await;
+        if width == 1280 {
+            b.click("form[action$='/status'] button[type='submit']")
+                .await;
+            b.wait_for_text("The order is being packed").await;
+            b.fill("#tracking_number", "JNE-778899").await;
+            b.click("form[action$='/status'] button[type='submit']")
+                .await;
+            b.wait_for_text("The order is marked shipped").await;
+            b.assert_accessible().await;
+            b.screenshot(&browser::screenshot_dir().join("admin-order.png"))
+                .await;
+        }
+    }
+    let shipped = app
+        .get(&format!("/api/v1/orders/{id}"), Some(&customer))
+        .await;
+    assert_eq!(shipped.body["status"], "shipped", "{}", shipped.body);
+}
