@@ -86,6 +86,16 @@ pub struct HttpSettings {
     /// Serve `/metrics` on this separate address (e.g. `0.0.0.0:9090` for a scraper).
     /// Unset: `/metrics` is on the main listener and answers loopback clients only.
     pub metrics_listen: Option<SocketAddr>,
+    /// On SIGTERM, milliseconds spent failing `/readyz` and answering with
+    /// `Connection: close` while still serving, so a balancer that probes readiness
+    /// stops sending requests, and one that keeps connections (nginx) lets them go,
+    /// before the listener closes. Behind nginx, longer than its upstream keepalive
+    /// timeout (4 s in deploy/nginx). 0 where something else waits (a Kubernetes
+    /// preStop pause).
+    pub shutdown_delay_ms: u64,
+    /// Then, at most this many seconds for requests in flight and the background work in
+    /// hand (event batches, the outbox) to finish; what remains is cut off.
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for HttpSettings {
@@ -102,6 +112,8 @@ impl Default for HttpSettings {
             body_read_timeout_secs: 10,
             max_concurrent_requests: 512,
             metrics_listen: None,
+            shutdown_delay_ms: 0,
+            shutdown_timeout_secs: 30,
         }
     }
 }

@@ -1,17 +1,53 @@
-//! Background tasks (relays, consumers, senders) owned by a running app: when the app
-//! handle is dropped, they stop. Anything they were doing is safe to abandon because
-//! every delivery is at-least-once.
+//! Background tasks (relays, consumers, senders) owned by a running app, and the
+//! process's way out.
+//!
+//! Shutting down goes through phases. *Draining*: `/readyz` fails so load balancers
+//! stop sending work, while everything still runs. *Stopping*: no new connections are
+//! taken and long waits (long polls, event streams) answer at once, so the requests in
+//! flight can end. *Finishing*: once they have, tasks that finish what they hold
+//! (consumers with their batch, relays with what the last requests wrote) leave at
+//! their next pause. Then the rest is aborted. Anything abandoned is safe: every delivery is at-least-once and
+//! every effect is committed in one transaction.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::Notify;
-use tokio::task::AbortHandle;
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Notify, watch};
+use tokio::task::{AbortHandle, JoinHandle};
 
-#[derive(Clone, Default)]
+/// Where the process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Running,
+    /// Shutdown has begun: not ready for new work, still doing it.
+    Draining,
+    /// No new connections; waits end.
+    Stopping,
+    /// Finishing tasks leave at their next pause.
+    Finishing,
+}
+
+/// A task's name and its handle.
+type Named = (&'static str, JoinHandle<()>);
+
+#[derive(Clone)]
 pub struct Tasks {
-    handles: Arc<Mutex<Vec<AbortHandle>>>,
+    aborted: Arc<Mutex<Vec<AbortHandle>>>,
+    /// Tasks awaited (for a bounded time) when stopping, because they leave cleanly.
+    finishing: Arc<Mutex<Vec<Named>>>,
+    phase: Arc<watch::Sender<Phase>>,
+}
+
+impl Default for Tasks {
+    fn default() -> Self {
+        Self {
+            aborted: Arc::default(),
+            finishing: Arc::default(),
+            phase: Arc::new(watch::channel(Phase::Running).0),
+        }
+    }
 }
 
 impl Tasks {
@@ -19,35 +55,109 @@ impl Tasks {
         Self::default()
     }
 
-    /// Spawns a long-running task; an error ends it and is logged with its context.
+    /// Spawns a long-running task, aborted when the app stops; an error ends it and is
+    /// logged with its context.
     pub fn spawn<F>(&self, name: &'static str, fut: F)
     where
         F: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        let handle = tokio::spawn(async move {
-            if let Err(err) = fut.await {
-                tracing::error!(
-                    task = name,
-                    error = format!("{err:#}"),
-                    "background task stopped"
-                );
-            }
-        });
-        self.handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(handle.abort_handle());
+        let handle = tokio::spawn(logged(name, fut));
+        lock(&self.aborted).push(handle.abort_handle());
     }
 
+    /// Spawns a long-running task that returns by itself once [`Tasks::finishing`]
+    /// resolves, after finishing what it holds; [`Tasks::finish`] waits for it.
+    pub fn spawn_finishing<F>(&self, name: &'static str, fut: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let handle = tokio::spawn(logged(name, fut));
+        lock(&self.finishing).push((name, handle));
+    }
+
+    pub fn phase(&self) -> Phase {
+        *self.phase.borrow()
+    }
+
+    /// Begins shutdown: the process stops saying it is ready.
+    pub fn drain(&self) {
+        self.phase.send_if_modified(|p| advance(p, Phase::Draining));
+    }
+
+    /// Asks long waits to end.
+    pub fn stop(&self) {
+        self.phase.send_if_modified(|p| advance(p, Phase::Stopping));
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.phase() >= Phase::Stopping
+    }
+
+    /// Resolves once the process is stopping; put it beside a long wait.
+    pub async fn stopping(&self) {
+        self.reached(Phase::Stopping).await;
+    }
+
+    /// Resolves once finishing tasks should leave; put it beside their pause.
+    pub async fn finishing(&self) {
+        self.reached(Phase::Finishing).await;
+    }
+
+    async fn reached(&self, phase: Phase) {
+        let mut rx = self.phase.subscribe();
+        // The sender lives as long as `self`, so this cannot fail while awaited.
+        let _ = rx.wait_for(|p| *p >= phase).await;
+    }
+
+    /// Asks the finishing tasks to leave, waits up to `within` for them, then aborts
+    /// everything left.
+    pub async fn finish(&self, within: Duration) {
+        self.phase
+            .send_if_modified(|p| advance(p, Phase::Finishing));
+        let finishing: Vec<_> = lock(&self.finishing).drain(..).collect();
+        let deadline = tokio::time::Instant::now() + within;
+        for (name, mut handle) in finishing {
+            if tokio::time::timeout_at(deadline, &mut handle)
+                .await
+                .is_err()
+            {
+                tracing::warn!(task = name, "still busy when the shutdown period ended");
+                handle.abort();
+            }
+        }
+        self.abort_all();
+    }
+
+    /// Aborts every task at once.
     pub fn abort_all(&self) {
-        for h in self
-            .handles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
+        for h in lock(&self.aborted).drain(..) {
             h.abort();
         }
+        for (_, h) in lock(&self.finishing).drain(..) {
+            h.abort();
+        }
+    }
+}
+
+fn advance(phase: &mut Phase, to: Phase) -> bool {
+    let moved = *phase < to;
+    if moved {
+        *phase = to;
+    }
+    moved
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn logged(name: &'static str, fut: impl Future<Output = anyhow::Result<()>>) {
+    if let Err(err) = fut.await {
+        tracing::error!(
+            task = name,
+            error = format!("{err:#}"),
+            "background task stopped"
+        );
     }
 }
 
@@ -55,8 +165,14 @@ impl Tasks {
 /// shape of each sweep that finishes work a failure or a crash left behind (refunds to
 /// send, payments to open, webhooks owed). A failed round is logged and the next one
 /// tries again.
+///
+/// One replica of a service sweeps at a time (the turn `what` in its database `db`), so
+/// two never take the same row to a provider side by side. A replica that finds the
+/// turn taken looks again shortly: the one sweeping may have read before the row that
+/// woke this one was committed.
 pub async fn sweep<F, Fut>(
     what: &'static str,
+    db: &DatabaseConnection,
     wake: &Notify,
     every: Duration,
     mut round: F,
@@ -65,8 +181,22 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    let mut busy = Duration::ZERO;
     loop {
-        if let Err(err) = round().await {
+        let outcome = match crate::turn::try_take(db, what).await {
+            Ok(Some(turn)) => {
+                busy = Duration::ZERO;
+                let done = round().await;
+                turn.end().await.and(done)
+            }
+            Ok(None) => {
+                busy = (busy * 2).max(Duration::from_millis(10)).min(every);
+                tokio::time::sleep(busy).await;
+                continue;
+            }
+            Err(err) => Err(err),
+        };
+        if let Err(err) = outcome {
             tracing::warn!(
                 sweep = what,
                 error = format!("{err:#}"),
@@ -77,5 +207,64 @@ where
             () = wake.notified() => {}
             () = tokio::time::sleep(every) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_phases_only_move_forward() {
+        let tasks = Tasks::new();
+        assert_eq!(tasks.phase(), Phase::Running);
+        tasks.stop();
+        tasks.drain();
+        assert_eq!(
+            tasks.phase(),
+            Phase::Stopping,
+            "draining comes before stopping"
+        );
+        assert!(tasks.is_stopping());
+        tokio::time::timeout(Duration::from_secs(5), tasks.stopping())
+            .await
+            .expect("stopping resolves once stopped");
+    }
+
+    #[tokio::test]
+    async fn finishing_tasks_end_their_work_and_the_rest_is_aborted() {
+        let tasks = Tasks::new();
+        let finished = Arc::new(AtomicBool::new(false));
+        let aborted_ran_on = Arc::new(AtomicBool::new(false));
+        {
+            let (life, finished) = (tasks.clone(), finished.clone());
+            tasks.spawn_finishing("polite", async move {
+                life.finishing().await;
+                // What it holds takes a moment, and is done before it leaves.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                finished.store(true, Ordering::SeqCst);
+                Ok(())
+            });
+        }
+        {
+            let ran_on = aborted_ran_on.clone();
+            tasks.spawn("endless", async move {
+                std::future::pending::<()>().await;
+                ran_on.store(true, Ordering::SeqCst);
+                Ok(())
+            });
+        }
+        tasks.spawn_finishing("stubborn", std::future::pending::<anyhow::Result<()>>());
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            tasks.finish(Duration::from_millis(500)),
+        )
+        .await
+        .expect("finish is bounded even when a task never leaves");
+        assert!(finished.load(Ordering::SeqCst), "the polite task finished");
+        assert!(!aborted_ran_on.load(Ordering::SeqCst));
+        assert_eq!(tasks.phase(), Phase::Finishing);
     }
 }

@@ -247,6 +247,20 @@ mod tests {
     }
 
     #[test]
+    fn an_integer_written_with_a_fraction_is_that_integer() {
+        // Large enough that a best-effort float parser lands a step off the integer.
+        let item = parse_json::<Versioned>(br#"{"version": 2164733378417495.0}"#).unwrap();
+        assert_eq!(item.version, 2_164_733_378_417_495);
+        let err = parse_json::<Versioned>(br#"{"version": 2.5}"#).unwrap_err();
+        assert_eq!(field_of(err).0, "version");
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Versioned {
+        version: i64,
+    }
+
+    #[test]
     fn malformed_json_is_a_bad_request() {
         let err = parse_json::<Body>(b"{\"email\": ").unwrap_err();
         assert!(matches!(

@@ -292,6 +292,28 @@ fn same_origin(h: &axum::http::HeaderMap, origin: &ShopOrigin) -> bool {
         .is_some_and(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&origin.0))
 }
 
+/// While the process shuts down, every answer says `Connection: close`, so clients and
+/// proxies stop reusing their kept-alive connections before the listener closes: a
+/// connection is then never closed under a request a proxy has just written into it
+/// (which nginx would not resend if it was a POST). Connections that stay idle are
+/// dropped by nginx itself after its upstream `keepalive_timeout` (4 s), so behind
+/// nginx `http.shutdown_delay_ms` longer than that leaves none to race.
+pub(crate) async fn close_when_draining(
+    State(life): State<Option<crate::tasks::Tasks>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    if life
+        .as_ref()
+        .is_some_and(|t| t.phase() != crate::tasks::Phase::Running)
+    {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
+}
+
 #[cfg(test)]
 mod csrf_tests {
     use super::*;

@@ -61,6 +61,7 @@ pub fn kernel(
         body_limit: settings.body_limit_bytes as u64,
         body_read_timeout: Duration::from_secs(settings.body_read_timeout_secs.max(1)),
     };
+    let life = readiness.life();
     Router::new()
         .merge(api)
         .merge(health::router(readiness, settings.metrics_listen.is_some()))
@@ -106,6 +107,10 @@ pub fn kernel(
             middleware::problem_for_bare_errors,
         ))
         .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            life,
+            middleware::close_when_draining,
+        ))
 }
 
 /// Whether an unknown address gets the HTML page rather than a problem: only outside the

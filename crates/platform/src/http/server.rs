@@ -24,9 +24,6 @@ use tower::ServiceExt;
 
 use crate::config::HttpSettings;
 
-/// How long in-flight requests may take to finish once shutdown begins.
-const DRAIN: Duration = Duration::from_secs(30);
-
 /// Per-connection bounds, from the HTTP settings.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
@@ -61,13 +58,13 @@ impl Server {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish (for at
-    /// most half a minute).
+    /// Serves until `shutdown` completes, then stops accepting and lets the requests in
+    /// flight finish until `drain_until`; kept-alive connections close once idle.
     pub async fn serve(
         self,
         app: Router,
         limits: ConnectionLimits,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        shutdown: impl std::future::Future<Output = tokio::time::Instant> + Send + 'static,
     ) -> anyhow::Result<()> {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -81,20 +78,7 @@ impl Server {
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
         let graceful = GracefulShutdown::new();
-        tokio::pin!(shutdown);
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(conn) => conn,
-                    Err(err) => {
-                        // Out of file descriptors, usually: wait a moment rather than spin.
-                        tracing::warn!(error = %err, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
+        let serve = |stream: tokio::net::TcpStream, peer: SocketAddr| {
             let _ = stream.set_nodelay(true);
             let service = app
                 .clone()
@@ -111,9 +95,37 @@ impl Server {
                     tracing::debug!(client = %peer, error = %err, "connection ended with an error");
                 }
             });
+        };
+        tokio::pin!(shutdown);
+        let drain_until = loop {
+            tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => serve(stream, peer),
+                    Err(err) => {
+                        // Out of file descriptors, usually: wait a moment rather than spin.
+                        tracing::warn!(error = %err, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                until = &mut shutdown => break until,
+            }
+        };
+        // Connections the kernel has completed but this loop has not taken yet would be
+        // reset when the listener closes, and a proxy that had already written a POST
+        // into one would not send it again (the rolling-restart test saw it): take
+        // every one waiting, with plain non-blocking accepts, and serve it before the
+        // listener goes.
+        if let Ok(listener) = self.listener.into_std() {
+            while let Ok((stream, peer)) = listener.accept() {
+                let stream = stream
+                    .set_nonblocking(true)
+                    .and_then(|()| tokio::net::TcpStream::from_std(stream));
+                if let Ok(stream) = stream {
+                    serve(stream, peer);
+                }
+            }
         }
-        drop(self.listener);
-        if tokio::time::timeout(DRAIN, graceful.shutdown())
+        if tokio::time::timeout_at(drain_until, graceful.shutdown())
             .await
             .is_err()
         {
@@ -143,5 +155,4 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
-    tracing::info!("shutting down");
 }

@@ -2,6 +2,11 @@
 //! none; paid, its reservation becomes a sale; failed or cancelled, the units go back on
 //! sale. Each change, its stock events and the inbox claim commit together, so a
 //! redelivered event changes nothing.
+//!
+//! An order's events may arrive out of order or at once in two replicas (they share a
+//! JetStream consumer): each takes the order's turn first (`platform::turn::of_aggregate`), so they are
+//! handled one after the other, and a cancellation handled before the placement leaves
+//! the order closed, so the placement then reserves nothing.
 
 use async_trait::async_trait;
 use contracts::catalog::{StockRejected, StockReserved};
@@ -59,6 +64,12 @@ impl Handler for ReserveStock {
 
         let txn = platform::db::begin_write(db).await?;
         if !inbox::claim(&txn, CONSUMER, envelope.id, now).await? {
+            return Ok(());
+        }
+        if platform::turn::of_aggregate(&txn, "order", order.order_id, false, now).await? {
+            // Cancelled before its placement reached catalog (another replica took the
+            // cancellation first): nothing to hold for it.
+            txn.commit().await?;
             return Ok(());
         }
         let mut short = Vec::new();
@@ -128,6 +139,10 @@ impl ReserveStock {
         if !inbox::claim(&txn, CONSUMER, envelope.id, now).await? {
             return Ok(());
         }
+        // After the placement's transaction, if one is running: what it holds is then
+        // committed and released here.
+        let closing = matches!(how, Settle::Release);
+        platform::turn::of_aggregate(&txn, "order", order_id, closing, now).await?;
         let mut ids = match how {
             Settle::Sell => reservations::commit(&txn, order_id, now).await?,
             Settle::Release => reservations::release(&txn, order_id, now).await?,
@@ -152,5 +167,148 @@ impl ReserveStock {
 async fn forget(cache: &Cache, touched: &[products::Product]) {
     for p in touched {
         crate::cache::forget_product(cache, p.id, &[&p.slug]).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The events of one order fed to the handler in the orders two replicas sharing
+    //! the consumer can produce: reversed, and at once.
+
+    use chrono::Utc;
+    use contracts::orders::PlacedLine;
+    use testkit::Backend;
+    use testkit::service::ServiceDb;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::store::products::ProductFields;
+
+    const ON_HAND: i64 = 10;
+
+    async fn shop(backend: Backend) -> (ServiceDb, Uuid) {
+        let shop = ServiceDb::new::<crate::Migrator>("catalog", backend).await;
+        let fields = ProductFields {
+            slug: testkit::unique("mug"),
+            name: "Mug".into(),
+            description: "For tea.".into(),
+            price: 1_000,
+            currency: "USD".into(),
+            weight_grams: 300,
+            length_mm: 100,
+            width_mm: 100,
+            height_mm: 100,
+            category_ids: Vec::new(),
+        };
+        let product = products::insert(&shop.ctx.db, &fields, ON_HAND, Utc::now())
+            .await
+            .expect("a product");
+        (shop, product.id)
+    }
+
+    fn placed(order_id: Uuid, product_id: Uuid, quantity: i64) -> Envelope {
+        let line = PlacedLine {
+            product_id,
+            name: "Mug".into(),
+            quantity,
+            unit_price: 1_000,
+        };
+        let event = OrderPlaced {
+            order_id,
+            customer_id: Uuid::now_v7(),
+            lines: vec![line],
+            subtotal: 1_000 * quantity,
+            shipping: 0,
+            total: 1_000 * quantity,
+            currency: "USD".into(),
+            recipient: None,
+        };
+        Envelope::wrap(&event, 1, Utc::now(), None).expect("an envelope")
+    }
+
+    fn cancelled(order_id: Uuid, was_paid: bool) -> Envelope {
+        let event = OrderCancelled {
+            order_id,
+            customer_id: Uuid::now_v7(),
+            reason: "changed my mind".into(),
+            was_paid,
+            recipient: None,
+        };
+        Envelope::wrap(&event, 3, Utc::now(), None).expect("an envelope")
+    }
+
+    fn paid(order_id: Uuid, product_id: Uuid, quantity: i64) -> Envelope {
+        let line = PlacedLine {
+            product_id,
+            name: "Mug".into(),
+            quantity,
+            unit_price: 1_000,
+        };
+        let event = OrderPaid {
+            order_id,
+            customer_id: Uuid::now_v7(),
+            lines: vec![line],
+            total: 1_000 * quantity,
+            currency: "USD".into(),
+            recipient: Default::default(),
+        };
+        Envelope::wrap(&event, 2, Utc::now(), None).expect("an envelope")
+    }
+
+    async fn stock(ctx: &ServiceContext, product: Uuid) -> (i64, i64, i64) {
+        let p = products::get(&ctx.db, product).await.unwrap().unwrap();
+        (p.stock.on_hand, p.stock.reserved, p.units_sold)
+    }
+
+    #[tokio::test]
+    async fn a_cancellation_handled_before_the_placement_holds_nothing() {
+        let (shop, mug) = shop(Backend::Embedded).await;
+        let handler = ReserveStock {
+            ctx: shop.ctx.clone(),
+        };
+        let order = Uuid::now_v7();
+        handler.handle(&cancelled(order, false)).await.unwrap();
+        handler.handle(&placed(order, mug, 2)).await.unwrap();
+
+        assert_eq!(stock(&shop.ctx, mug).await, (ON_HAND, 0, 0));
+        let published = shop.published().await;
+        assert!(
+            !published.iter().any(|t| t == StockReserved::TYPE),
+            "nothing reserved for a cancelled order: {published:?}"
+        );
+    }
+
+    /// Two replicas settle one order at once: one hears it was paid, the other that it
+    /// was cancelled after payment. Whichever wins, the units end up back on the shelf,
+    /// counted once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_payment_and_a_cancellation_settled_at_once_count_once() {
+        if !testkit::distributed_backends_available() {
+            return;
+        }
+        let (shop, mug) = shop(Backend::Distributed).await;
+        let (one, other) = (
+            ReserveStock {
+                ctx: shop.ctx.clone(),
+            },
+            ReserveStock {
+                ctx: shop.replica().await,
+            },
+        );
+        for _ in 0..20 {
+            let order = Uuid::now_v7();
+            one.handle(&placed(order, mug, 1)).await.unwrap();
+            let (a, b) = (paid(order, mug, 1), cancelled(order, true));
+            let (sold, ended) = tokio::join!(one.handle(&a), other.handle(&b));
+            sold.unwrap();
+            ended.unwrap();
+            // Paid first: sold, then restocked. Cancelled first: released, and the
+            // payment then finds nothing held.
+            assert_eq!(
+                stock(&shop.ctx, mug).await,
+                (ON_HAND, 0, 0),
+                "order {order}"
+            );
+        }
     }
 }

@@ -54,6 +54,12 @@ pub fn blob_store(settings: &platform::config::Settings) -> anyhow::Result<BlobS
     }
 }
 
+/// The service's part of the OpenAPI document, for processes that serve the whole
+/// document without running the service.
+pub fn openapi(settings: &platform::config::Settings) -> utoipa::openapi::OpenApi {
+    http::routes(&settings.media).into_openapi()
+}
+
 pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let blobs = blob_store(&ctx.settings)?;
     let media = &ctx.settings.media;
@@ -64,10 +70,7 @@ pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
         products_seen: Arc::new(Notify::new()),
         ctx: ctx.clone(),
     };
-    if ctx.settings.bus.relay_enabled {
-        ctx.tasks
-            .spawn("media-outbox-relay", ctx.relay.clone().run());
-    }
+    ctx.start_relay();
     let consumers = [
         Consumer {
             name: "media-catalog".into(),

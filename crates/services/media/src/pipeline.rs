@@ -32,13 +32,15 @@ pub fn variant_path(image_id: Uuid, variant: &str) -> String {
 pub async fn accept(s: &AppState, image_id: Uuid, file: Bytes) -> Result<Inspected, ApiError> {
     let max_pixels = s.ctx.settings.media.max_pixels;
     let header = imaging::read_header(&file, max_pixels).map_err(refusal)?;
-    let inspected = {
-        let _memory = reserve_decoding(s, &header).await?;
-        let bytes = file.clone();
-        tokio::task::spawn_blocking(move || imaging::inspect(&bytes, max_pixels))
-            .await
-            .map_err(ApiError::internal)?
-    };
+    let memory = reserve_decoding(s, &header).await?;
+    let bytes = file.clone();
+    let inspected = tokio::task::spawn_blocking(move || {
+        // Released on this thread once the decode is done (see `reserve_decoding`).
+        let _memory = memory;
+        imaging::inspect(&bytes, max_pixels)
+    })
+    .await
+    .map_err(ApiError::internal)?;
     let inspected = inspected.map_err(refusal)?;
     s.blobs.put(&source_path(image_id), file).await?;
     Ok(inspected)
@@ -55,7 +57,9 @@ fn refusal(rejection: Rejection) -> ApiError {
 }
 
 /// Reserves the memory decoding `header`'s image takes, waiting while other decodes
-/// use the budget; an image that could never fit is refused.
+/// use the budget; an image that could never fit is refused. Drop the reservation on
+/// the thread that decoded, after the decode: what it freed is then given back to the
+/// system from that thread's heap before the next decode starts.
 async fn reserve_decoding(
     s: &AppState,
     header: &imaging::Header,
@@ -115,6 +119,18 @@ impl Handler for ProcessUploads {
         let ImageUploaded { image_id } = envelope.decode()?;
         process(&self.state, image_id).await
     }
+
+    /// One image at a time: each decode already takes its share of the decode budget,
+    /// and processing several at once would only hold more encoder memory.
+    fn lanes(&self) -> usize {
+        1
+    }
+
+    /// A few images ahead: a 24-megapixel image takes a second or two to render, and
+    /// one taken but not started within the ack wait would be rendered twice.
+    fn prefetch(&self) -> usize {
+        4
+    }
 }
 
 async fn process(s: &AppState, image_id: Uuid) -> anyhow::Result<()> {
@@ -134,8 +150,9 @@ async fn process(s: &AppState, image_id: Uuid) -> anyhow::Result<()> {
     let rendered = match imaging::read_header(&source, max_pixels) {
         Err(why) => Err(why.to_string()),
         Ok(header) => {
-            let _memory = reserve_decoding(s, &header).await?;
+            let memory = reserve_decoding(s, &header).await?;
             tokio::task::spawn_blocking(move || {
+                let _memory = memory;
                 let (img, _) = imaging::decode(&source, max_pixels).map_err(|r| r.to_string())?;
                 imaging::render(img, quality)
             })

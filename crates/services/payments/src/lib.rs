@@ -11,6 +11,7 @@
 //! `orders.order.awaiting_payment.v1` and `orders.order.cancelled.v1`.
 
 pub mod domain;
+mod events;
 mod http;
 mod migrations;
 mod opening;
@@ -49,6 +50,12 @@ pub(crate) struct AppState {
 
 platform::service_state!(AppState);
 
+/// The service's part of the OpenAPI document, for processes that serve the whole
+/// document without running the service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    http::routes().into_openapi()
+}
+
 /// Starts payments. `webhook_secret` signs and checks the sandbox's webhooks;
 /// `self_url` is where this process listens, the sandbox's default webhook target.
 pub async fn start(
@@ -56,6 +63,40 @@ pub async fn start(
     webhook_secret: SecretString,
     self_url: &str,
 ) -> anyhow::Result<ServiceParts> {
+    let state = state(ctx.clone(), webhook_secret, self_url)?;
+    let sandbox = state.sandbox.clone();
+    ctx.start_relay();
+    ctx.tasks
+        .spawn("payments-sandbox-webhooks", sandbox.deliver());
+    ctx.tasks
+        .spawn("payments-refunds", refunds::send_unsent(state.clone()));
+    ctx.tasks
+        .spawn("payments-opening", opening::open_waiting(state.clone()));
+    let consumer = Consumer {
+        name: "payments-orders".into(),
+        filter: "orders.>".into(),
+        handler: Arc::new(saga::FollowOrders {
+            state: state.clone(),
+        }),
+    };
+    ctx.bus.subscribe(consumer, &ctx.tasks).await?;
+    let db = ctx.db.clone();
+    Ok(ServiceParts {
+        router: http::router(state),
+        probes: vec![Probe::new("payments.database", move || {
+            let db = db.clone();
+            async move { platform::db::ping(&db).await }
+        })],
+    })
+}
+
+/// The service's state: its providers (the sandbox always, Midtrans when configured),
+/// nothing started yet.
+fn state(
+    ctx: ServiceContext,
+    webhook_secret: SecretString,
+    self_url: &str,
+) -> anyhow::Result<AppState> {
     let settings = ctx.settings.payments.clone();
     let webhook_url = settings.sandbox_webhook_url.clone().unwrap_or_else(|| {
         format!(
@@ -81,37 +122,11 @@ pub async fn start(
         )?));
     }
     let providers = Providers::new(offered, &settings.provider)?;
-    let state = AppState {
-        ctx: ctx.clone(),
+    Ok(AppState {
+        ctx,
         providers,
-        sandbox: sandbox.clone(),
+        sandbox,
         refunds_due: Arc::new(Notify::new()),
         opening_due: Arc::new(Notify::new()),
-    };
-    if ctx.settings.bus.relay_enabled {
-        ctx.tasks
-            .spawn("payments-outbox-relay", ctx.relay.clone().run());
-    }
-    ctx.tasks
-        .spawn("payments-sandbox-webhooks", sandbox.deliver());
-    ctx.tasks
-        .spawn("payments-refunds", refunds::send_unsent(state.clone()));
-    ctx.tasks
-        .spawn("payments-opening", opening::open_waiting(state.clone()));
-    let consumer = Consumer {
-        name: "payments-orders".into(),
-        filter: "orders.>".into(),
-        handler: Arc::new(saga::FollowOrders {
-            state: state.clone(),
-        }),
-    };
-    ctx.bus.subscribe(consumer, &ctx.tasks).await?;
-    let db = ctx.db.clone();
-    Ok(ServiceParts {
-        router: http::router(state),
-        probes: vec![Probe::new("payments.database", move || {
-            let db = db.clone();
-            async move { platform::db::ping(&db).await }
-        })],
     })
 }

@@ -3,11 +3,14 @@
 //! as the provider fails: a provider that is down delays payments, it never strands
 //! an order. Only once the provider has answered is the payment announced
 //! (`payments.payment.requested.v1`), in the transaction that records where to pay.
+//! A provider that opens without calling out (the sandbox) skips the sweep: its payment
+//! is opened, then recorded and announced in one transaction ([`record_opened`]).
 
 use std::time::Duration;
 
 use contracts::payments::PaymentRequested;
 use platform::events::outbox;
+use sea_orm::DatabaseTransaction;
 
 use crate::AppState;
 use crate::provider::{Opened, Opening};
@@ -15,7 +18,10 @@ use crate::store::{self, Payment};
 
 pub(crate) async fn open_waiting(s: AppState) -> anyhow::Result<()> {
     let every = Duration::from_millis(s.ctx.settings.payments.provider_retry_ms);
-    platform::tasks::sweep("payment opening", &s.opening_due, every, || open_due(&s)).await
+    platform::tasks::sweep("payment opening", &s.ctx.db, &s.opening_due, every, || {
+        open_due(&s)
+    })
+    .await
 }
 
 async fn open_due(s: &AppState) -> anyhow::Result<()> {
@@ -31,13 +37,7 @@ async fn open_due(s: &AppState) -> anyhow::Result<()> {
                 current
             }
         };
-        let opening = Opening {
-            payment_id: payment.id,
-            order_id: payment.order_id,
-            amount: payment.amount,
-            currency: payment.currency.clone(),
-        };
-        match provider.open(&opening).await {
+        match provider.open(&opening_of(&payment)).await {
             Ok(opened) => announce(s, payment, provider.name(), opened).await?,
             Err(err) => {
                 tracing::warn!(payment_id = %payment.id, error = format!("{err:#}"),
@@ -60,19 +60,52 @@ async fn announce(
     if !store::mark_opened(&txn, payment.id, provider, &opened, now).await? {
         return Ok(());
     }
-    let event = PaymentRequested {
-        payment_id: payment.id,
-        order_id: payment.order_id,
-        provider: provider.to_owned(),
-        status: payment.status.clone(),
-        checkout_url: opened.checkout_url,
-        amount: payment.amount,
-        currency: payment.currency.clone(),
-        version: payment.version,
-    };
+    let event = requested(&payment, provider, opened.checkout_url);
     outbox::enqueue(&txn, &event, payment.version, now).await?;
     txn.commit().await?;
     s.ctx.relay.wake();
     tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment requested");
     Ok(())
+}
+
+/// Records `payment`, already `opened` at the provider called `provider` (one that
+/// opens without calling out), and announces it, in `txn`; `false` when its order
+/// already had a payment.
+pub(crate) async fn record_opened(
+    txn: &DatabaseTransaction,
+    mut payment: Payment,
+    provider: &str,
+    opened: Opened,
+) -> anyhow::Result<bool> {
+    payment.checkout_url = Some(opened.checkout_url.clone());
+    payment.provider_ref = opened.provider_ref;
+    // One payment per order: a redelivered event finds the first one and stops.
+    if !store::insert(txn, &payment).await? {
+        return Ok(false);
+    }
+    let event = requested(&payment, provider, opened.checkout_url);
+    outbox::enqueue(txn, &event, payment.version, payment.created_at).await?;
+    Ok(true)
+}
+
+pub(crate) fn opening_of(payment: &Payment) -> Opening {
+    Opening {
+        payment_id: payment.id,
+        order_id: payment.order_id,
+        amount: payment.amount,
+        currency: payment.currency.clone(),
+    }
+}
+
+fn requested(payment: &Payment, provider: &str, checkout_url: String) -> PaymentRequested {
+    PaymentRequested {
+        payment_id: payment.id,
+        order_id: payment.order_id,
+        provider: provider.to_owned(),
+        status: payment.status.clone(),
+        checkout_url,
+        amount: payment.amount,
+        currency: payment.currency.clone(),
+        version: payment.version,
+    }
 }

@@ -42,7 +42,7 @@ pub(crate) async fn open<C: ConnectionTrait>(
 /// `payments.provider_retry_ms` (to retry a provider that failed).
 pub(crate) async fn send_unsent(s: AppState) -> anyhow::Result<()> {
     let every = Duration::from_millis(s.ctx.settings.payments.provider_retry_ms);
-    platform::tasks::sweep("refunds", &s.refunds_due, every, || send_due(&s)).await
+    platform::tasks::sweep("refunds", &s.ctx.db, &s.refunds_due, every, || send_due(&s)).await
 }
 
 async fn send_due(s: &AppState) -> anyhow::Result<()> {

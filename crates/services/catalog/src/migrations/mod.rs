@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_reviews::Migration),
             Box::new(m0005_search_markup::Migration),
             Box::new(m0006_reviews_by_customer::Migration),
+            Box::new(platform::turn::CreateAggregateTurns),
         ]
     }
 }

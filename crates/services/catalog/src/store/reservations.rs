@@ -101,16 +101,23 @@ async fn settle<C: ConnectionTrait>(
     for row in rows {
         let product_id: Uuid = row.try_get("", "product_id")?;
         let quantity: i64 = row.try_get("", "quantity")?;
+        // The line moves first, and the product only if this transaction moved it: a
+        // concurrent settlement of the same line (another replica) waits for the row and
+        // then finds it no longer in `from`.
+        let moved = db
+            .execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "UPDATE reservations SET state = $1, updated_at = $2 WHERE order_id = $3 AND product_id = $4 AND state = $5",
+                [to.into(), now.into(), order_id.into(), product_id.into(), from.into()],
+            ))
+            .await?;
+        if moved.rows_affected() == 0 {
+            continue;
+        }
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
             product_sql,
             [quantity.into(), now.into(), product_id.into()],
-        ))
-        .await?;
-        db.execute_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            "UPDATE reservations SET state = $1, updated_at = $2 WHERE order_id = $3 AND product_id = $4 AND state = $5",
-            [to.into(), now.into(), order_id.into(), product_id.into(), from.into()],
         ))
         .await?;
         touched.push(product_id);

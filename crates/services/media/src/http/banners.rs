@@ -33,11 +33,11 @@ use crate::store::{self, Banner, Image, NewImage, Owner, READY};
 const MAX_BANNERS: usize = 20;
 const MAX_POSITION: i32 = 1000;
 
-pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    let limit = state.ctx.settings.media.max_upload_bytes + 64 * 1024;
+/// `upload_limit`: the largest multipart body, the file and its framing.
+pub(super) fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_banners, create_banner))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(DefaultBodyLimit::max(upload_limit))
         .routes(routes!(update_banner, delete_banner))
 }
 

@@ -32,12 +32,11 @@ const MAX_IMAGES: usize = 30;
 /// How long an upload waits to hear of a product catalog has just created.
 const PRODUCT_WAIT: Duration = Duration::from_secs(3);
 
-pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
-    // Multipart framing adds a little to the file itself.
-    let limit = state.ctx.settings.media.max_upload_bytes + 64 * 1024;
+/// `upload_limit`: the largest multipart body, the file and its framing.
+pub(super) fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_images, upload_image))
-        .layer(DefaultBodyLimit::max(limit))
+        .layer(DefaultBodyLimit::max(upload_limit))
         .routes(routes!(delete_image))
         .routes(routes!(order_images))
 }

@@ -12,6 +12,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
+use platform::config::MediaSettings;
 use platform::error::{ApiError, ApiResult};
 use serde::Serialize;
 use tokio::sync::OwnedSemaphorePermit;
@@ -23,12 +24,19 @@ use crate::AppState;
 use crate::store::Image;
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter {
+    routes(&state.ctx.settings.media).with_state(state)
+}
+
+/// Every route of the service with its OpenAPI declaration, before it has a state: the
+/// service's part of the API document, which every process serves whole.
+pub(crate) fn routes(settings: &MediaSettings) -> OpenApiRouter<AppState> {
+    // Multipart framing adds a little to the file itself.
+    let upload_limit = settings.max_upload_bytes + 64 * 1024;
     OpenApiRouter::new()
         .merge(audit::router())
-        .merge(banners::router(&state))
+        .merge(banners::router(upload_limit))
         .merge(files::router())
-        .merge(images::router(&state))
-        .with_state(state)
+        .merge(images::router(upload_limit))
 }
 
 /// Text fields besides the file: few and short.

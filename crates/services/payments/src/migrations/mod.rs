@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(platform::audit::CreateAuditLog),
             Box::new(m0001_payments::Migration),
             Box::new(m0002_refund_requests::Migration),
+            Box::new(platform::turn::CreateAggregateTurns),
         ]
     }
 }

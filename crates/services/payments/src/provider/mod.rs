@@ -74,6 +74,12 @@ pub trait Provider: Send + Sync {
     /// Opens a payment; called again with the same payment after a crash, so the
     /// provider must treat the payment id as the idempotency key.
     async fn open(&self, opening: &Opening) -> anyhow::Result<Opened>;
+    /// Whether `open` answers without calling anyone (the sandbox). Such a payment is
+    /// opened in the transaction that records it; one that calls out is opened by the
+    /// sweep, so that a provider that is down holds up no event.
+    fn opens_locally(&self) -> bool {
+        false
+    }
     /// Checks a webhook's signature and freshness and reads it.
     fn verify(
         &self,

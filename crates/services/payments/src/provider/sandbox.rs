@@ -199,7 +199,10 @@ impl Sandbox {
     /// growing pause, for as long as the process runs.
     pub async fn deliver(self: Arc<Self>) -> anyhow::Result<()> {
         let every = Duration::from_millis(500);
-        platform::tasks::sweep("sandbox webhooks", &self.wake, every, || self.deliver_due()).await
+        platform::tasks::sweep("sandbox webhooks", &self.db, &self.wake, every, || {
+            self.deliver_due()
+        })
+        .await
     }
 
     /// Delivers what is due: one payment's webhooks one after another, in the order they
@@ -328,6 +331,10 @@ async fn owe<C: ConnectionTrait>(
 impl Provider for Sandbox {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn opens_locally(&self) -> bool {
+        true
     }
 
     async fn open(&self, opening: &Opening) -> anyhow::Result<Opened> {
