@@ -6,9 +6,13 @@
 //!
 //! - [`shop`]: a real Mercato in this process, on SQLite or PostgreSQL (+ NATS);
 //! - [`api`]: signing staff in and creating resources through the public API;
+//! - [`cpu`]: CPU time and peak memory over a measured window, from `/proc`;
+//! - [`hops`]: the saga's per-hop delays over a window, from the shop's `/metrics`;
 //! - [`load`]: the closed-loop GET load generator and the percentiles every report uses.
 
 pub mod api;
+pub mod cpu;
+pub mod hops;
 pub mod load;
 mod settle;
 pub mod shop;

@@ -19,12 +19,15 @@ async fn backlog(databases: &[DatabaseConnection], bus: &Bus) -> anyhow::Result<
         behind += count(db, "SELECT COUNT(*) AS n FROM outbox").await?;
     }
     behind += match bus {
+        // Per consumer, the events past its cursor that its filter reads (every
+        // consumer's filter is `<service>.>`, which `<service>.*` globs exactly), plus
+        // retries; a consumer writes its cursor once it has handled what it read.
         Bus::Embedded(log) => {
             count(
                 log,
-                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM bus_events) * \
-                        (SELECT COUNT(*) FROM bus_consumers) \
-                      - (SELECT COALESCE(SUM(cursor), 0) FROM bus_consumers) \
+                "SELECT (SELECT COUNT(*) FROM bus_consumers c JOIN bus_events e \
+                           ON e.seq > c.cursor \
+                          AND e.subject GLOB REPLACE(c.filter, '>', '*')) \
                       + (SELECT COUNT(*) FROM bus_retries WHERE dead_at IS NULL) AS n",
             )
             .await?

@@ -38,6 +38,11 @@ use serde_json::Value;
 
 use crate::ceiling::Ceiling;
 
+/// The allocator the shipped binary uses (`crates/mercato`), so that the shop running
+/// here holds memory as it does in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mercato-bench",
@@ -76,6 +81,7 @@ struct Row {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    mercato::allocator::install();
     let cli = Cli::parse();
     anyhow::ensure!(cli.products > 0, "--products must be at least 1");
     anyhow::ensure!(cli.connections > 0, "--connections must be at least 1");

@@ -31,6 +31,11 @@ use clap::Parser;
 use crate::pgbench::{Ceiling, Run};
 use crate::scenario::{Outcome, Plan, STAGES};
 
+/// The allocator the shipped binary uses (`crates/mercato`), so that the shop running
+/// here holds memory as it does in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mercato-bench-checkout",
@@ -53,9 +58,14 @@ struct Cli {
     /// Unmeasured seconds before the shop scenario and before the first ceiling run.
     #[arg(long, default_value_t = 5)]
     warmup: u64,
-    /// How often a shopper looks at the order while waiting for it to move.
-    #[arg(long, value_name = "MS", default_value_t = 5)]
-    poll_ms: u64,
+    /// Look at the order this often while waiting for it to move, instead of long
+    /// polls that the shop answers when the order changes.
+    #[arg(long, value_name = "MS")]
+    poll_ms: Option<u64>,
+    /// Open loop: start this many purchases per second, whatever the shop's pace,
+    /// instead of --concurrency shoppers each starting when their last purchase ended.
+    #[arg(long, value_name = "PER_SECOND")]
+    rate: Option<f64>,
     /// Run the shop on this PostgreSQL server instead of SQLite, e.g.
     /// postgres://postgres@127.0.0.1:5432 (databases `mbench_<service>`, dropped before
     /// and after); the ceiling runs there too unless --ceiling says otherwise.
@@ -76,6 +86,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    mercato::allocator::install();
     let cli = Cli::parse();
     anyhow::ensure!(cli.products > 0, "--products must be at least 1");
     anyhow::ensure!(cli.concurrency > 0, "--concurrency must be at least 1");
@@ -127,6 +138,7 @@ async fn main() -> anyhow::Result<()> {
     let before = ceiling.run(cli.concurrency, cli.seconds).await?;
 
     let shop = Shop::start(backend).await?;
+    let started_rss = bench::cpu::rss();
     let prepared = prepare::prepare(&shop, cli.products, cli.customers).await?;
     println!(
         "prepared {} customers and {} products in {:.1} s ({} registering at once)",
@@ -142,16 +154,30 @@ async fn main() -> anyhow::Result<()> {
         "events of the preparation handled {:.1} s after it",
         settled.as_secs_f64()
     );
+    if let (Some(started), Some(now)) = (started_rss, bench::cpu::rss()) {
+        println!(
+            "memory: {:.0} MiB once the shop started, {:.0} MiB after preparing",
+            started as f64 / 1048576.0,
+            now as f64 / 1048576.0
+        );
+    }
     let plan = Plan {
         concurrency: cli.concurrency,
         warmup: Duration::from_secs(cli.warmup),
         duration: Duration::from_secs(cli.seconds),
-        poll: Duration::from_millis(cli.poll_ms),
+        poll: cli.poll_ms.map(Duration::from_millis),
+        rate: cli.rate,
     };
-    println!(
-        "{} shoppers and {} pgbench clients, {} s warm-up, {} s measured",
-        cli.concurrency, cli.concurrency, cli.warmup, cli.seconds
-    );
+    match cli.rate {
+        None => println!(
+            "{} shoppers and {} pgbench clients, {} s warm-up, {} s measured",
+            cli.concurrency, cli.concurrency, cli.warmup, cli.seconds
+        ),
+        Some(rate) => println!(
+            "open loop: {rate} purchases started per second; {} pgbench clients, {} s warm-up, {} s measured",
+            cli.concurrency, cli.warmup, cli.seconds
+        ),
+    }
     eprintln!("measuring checkouts…");
     let outcome = scenario::run(
         &shop.base_url,
@@ -176,6 +202,10 @@ async fn main() -> anyhow::Result<()> {
     println!();
     report(&before, &after, &outcome, plan);
     Ok(())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn ms(d: Duration) -> String {
@@ -222,11 +252,31 @@ fn report(before: &Run, after: &Run, shop: &Outcome, plan: Plan) {
     for (stage, (p50, p99)) in STAGES.iter().zip(&shop.stages) {
         println!("  {stage:<22} {} / {}", ms(*p50), ms(*p99));
     }
+    match poll {
+        Some(poll) => println!(
+            "latencies include polling granularity: the order is polled every {} ms, so each \
+             of the two waits can add up to that",
+            poll.as_millis()
+        ),
+        None => println!("waits are long polls, answered when the order changes"),
+    }
+    let completed = shop.completed.max(1) as f64;
+    let per = |d: Duration| d.as_secs_f64() * 1000.0 / completed;
     println!(
-        "latencies include polling granularity: the order is polled every {} ms, so each \
-         of the two waits can add up to that",
-        poll.as_millis()
+        "CPU per completed checkout: {:.2} ms of the machine (shop, databases, broker), \
+         {:.2} ms in the shop, {:.2} ms in the load client; machine {:.0}% busy",
+        per(shop.cpu.machine),
+        per(shop.cpu.shop()),
+        per(shop.cpu.client),
+        shop.cpu.machine.as_secs_f64() / duration.as_secs_f64() / cores() as f64 * 100.0,
     );
+    if let (Some(peak), Some(before)) = (shop.peak_rss, shop.rss_before) {
+        println!(
+            "memory (shop and load client): {:.0} MiB at the start of the window, peak {:.0} MiB",
+            before as f64 / 1048576.0,
+            peak as f64 / 1048576.0
+        );
+    }
     // The polling is load too: slow stages mean more look-ups competing for the cores.
     let attempted = shop.completed + shop.failed();
     println!(
@@ -234,6 +284,17 @@ fn report(before: &Run, after: &Run, shop: &Outcome, plan: Plan) {
         shop.polls as f64 / duration.as_secs_f64(),
         shop.polls as f64 / attempted.max(1) as f64
     );
+    if !shop.hops.is_empty() {
+        println!(
+            "saga hops in the window, event committed → handled or published (p50 / p99, to the bucket):"
+        );
+        for hop in &shop.hops {
+            println!(
+                "  {:<40} {:>7} events  {:>7.1} / {:>7.1} ms",
+                hop.name, hop.count, hop.p50_ms, hop.p99_ms
+            );
+        }
+    }
     for (kind, (n, detail)) in &shop.failures {
         let detail: String = detail.chars().take(200).collect();
         println!("failed: {n} × {kind} (first: {detail})");

@@ -4,21 +4,31 @@
 //!
 //! 1. `POST /cart/items`: one or two units of a random product;
 //! 2. `POST /checkout` with a fresh `Idempotency-Key`: the order, `pending`;
-//! 3. poll `GET /orders/{id}` until it is `awaiting_payment` with a payment (catalog
-//!    reserved the stock, payments opened a payment: two event hops);
+//! 3. wait until the order is `awaiting_payment` with a payment (catalog reserved the
+//!    stock, payments opened a payment: two event hops);
 //! 4. `POST /payments/{id}/sandbox/pay` with the card that always succeeds;
-//! 5. poll until the order is `paid` (the sandbox's webhook, then an event to orders).
+//! 5. wait until the order is `paid` (the sandbox's webhook, then an event to orders).
+//!
+//! Waiting is a long poll (`GET /orders/{id}?wait_for_change_from=<version>`, answered
+//! when the order changes), or with `--poll-ms` the old way, a look every so often, so
+//! that the two can be compared.
 //!
 //! A checkout's latency runs from sending step 2 to seeing `paid`; the cart step is
-//! outside it but inside the throughput. Waiting is polling, so latencies include up to
-//! one polling interval per wait. Checkouts started during the warm-up are not counted,
-//! as in `bench::load`.
+//! outside it but inside the throughput. Checkouts started during the warm-up are not
+//! counted, as in `bench::load`. In the closed loop each shopper starts its next
+//! purchase when the last one ended; in the open loop (`--rate`) purchases start at a
+//! fixed rate whatever the shop's pace, each as a customer not already shopping.
+//!
+//! The shoppers run on their own threads (`bench-client`), so the CPU the shop itself
+//! spent in the window is the process's less theirs.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use bench::cpu::{self, Spent};
+use bench::hops::{self, Hop};
 use bench::load::percentile;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -41,13 +51,20 @@ pub const STAGES: [&str; 4] = [
     "paid seen",
 ];
 
-/// How hard, how long and how often to look.
+/// The name prefix of the shoppers' threads.
+const CLIENT_THREADS: &str = "bench-client";
+
+/// How hard, how long and how to wait.
 #[derive(Clone, Copy, Debug)]
 pub struct Plan {
+    /// Shoppers in the closed loop.
     pub concurrency: usize,
     pub warmup: Duration,
     pub duration: Duration,
-    pub poll: Duration,
+    /// `None`: long polls; `Some`: look at the order this often.
+    pub poll: Option<Duration>,
+    /// Purchases started per second, for the open loop.
+    pub rate: Option<f64>,
 }
 
 /// What the scenario measured.
@@ -66,6 +83,14 @@ pub struct Outcome {
     /// `GET /orders/{id}` sent by the checkouts counted (completed or failed): the
     /// polling is load on the shop too.
     pub polls: u64,
+    /// CPU spent in the measured window.
+    pub cpu: Spent,
+    /// The process's peak resident memory in the window, and its size when it began.
+    pub peak_rss: Option<u64>,
+    pub rss_before: Option<u64>,
+    /// Each consumer's and relay's delay after an event was committed, in the window
+    /// (events still in flight when it ended are not counted).
+    pub hops: Vec<Hop>,
 }
 
 impl Outcome {
@@ -91,7 +116,7 @@ fn failure(kind: impl Into<String>, detail: impl Into<String>) -> Failure {
 struct Shared {
     base_url: String,
     product_ids: Vec<Uuid>,
-    poll: Duration,
+    poll: Option<Duration>,
 }
 
 /// One worker's tally: per completed checkout the microseconds to each stage.
@@ -122,25 +147,64 @@ pub async fn run(
     });
     let measure_from = Instant::now() + plan.warmup;
     let until = measure_from + plan.duration;
-    let mut workers = Vec::with_capacity(plan.concurrency);
-    for w in 0..plan.concurrency {
-        // Worker w owns customers w, w + C, w + 2C, …: disjoint sets.
-        let mine: Vec<Customer> = customers
-            .iter()
-            .skip(w)
-            .step_by(plan.concurrency)
-            .cloned()
-            .collect();
-        // One connection per worker, as in `bench::load`: its requests are sequential.
-        let client = reqwest::Client::builder()
-            .http1_only()
-            .pool_max_idle_per_host(1)
-            .build()
-            .context("building a worker client")?;
-        let shop = shop.clone();
-        workers.push(tokio::spawn(async move {
-            worker(client, shop, mine, measure_from, until).await
-        }));
+    let metrics_url = base_url.to_owned();
+    let window = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        cpu::reset_peak_rss();
+        let (start, rss_before) = (cpu::snapshot(CLIENT_THREADS), cpu::rss());
+        let first = hops::scrape(&metrics_url).await.unwrap_or_default();
+        tokio::time::sleep_until(until.into()).await;
+        let spent = start.until(&cpu::snapshot(CLIENT_THREADS));
+        let last = hops::scrape(&metrics_url).await.unwrap_or_default();
+        (spent, cpu::peak_rss(), rss_before, first.until(&last))
+    });
+    let client_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(CLIENT_THREADS)
+        .enable_all()
+        .build()
+        .context("starting the shoppers' runtime")?;
+    let mut workers = Vec::new();
+    match plan.rate {
+        None => {
+            for w in 0..plan.concurrency {
+                // Worker w owns customers w, w + C, w + 2C, …: disjoint sets.
+                let mine: Vec<Customer> = customers
+                    .iter()
+                    .skip(w)
+                    .step_by(plan.concurrency)
+                    .cloned()
+                    .collect();
+                // One connection per worker, as in `bench::load`: its requests are
+                // sequential.
+                let client = reqwest::Client::builder()
+                    .http1_only()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .context("building a worker client")?;
+                let shop = shop.clone();
+                workers.push(
+                    client_runtime.spawn(async move {
+                        worker(client, shop, mine, measure_from, until).await
+                    }),
+                );
+            }
+        }
+        Some(rate) => {
+            let client = reqwest::Client::builder()
+                .http1_only()
+                .build()
+                .context("building the shoppers' client")?;
+            let free = customers.iter().cloned().collect();
+            workers.push(client_runtime.spawn(open_loop(
+                client,
+                shop.clone(),
+                free,
+                rate,
+                measure_from,
+                until,
+            )));
+        }
     }
     let mut marks = Vec::new();
     let mut failures: BTreeMap<String, (u64, String)> = BTreeMap::new();
@@ -153,6 +217,8 @@ pub async fn run(
             failures.entry(kind).or_insert((0, detail)).0 += n;
         }
     }
+    client_runtime.shutdown_background();
+    let (cpu, peak_rss, rss_before, hops) = window.await.context("the CPU window")?;
     let stage = |i: usize| {
         let mut v: Vec<u32> = marks.iter().map(|m| m[i]).collect();
         v.sort_unstable();
@@ -173,6 +239,10 @@ pub async fn run(
             .collect(),
         failures,
         polls,
+        cpu,
+        peak_rss,
+        rss_before,
+        hops,
     })
 }
 
@@ -191,28 +261,94 @@ async fn worker(
         if Instant::now() >= until {
             break;
         }
-        let mut visit = Visit {
-            client: &client,
-            shop: &shop,
-            token: &customer.token,
-            started: Instant::now(),
-            polls: 0,
-        };
-        let result = visit.purchase(customer.address_id, &mut rng).await;
-        if visit.started < measure_from {
+        let (started, polls, result) = one_purchase(&client, &shop, customer, &mut rng).await;
+        if started < measure_from {
             continue;
         }
-        tally.polls += u64::from(visit.polls);
-        match result {
-            Ok(marks) => tally.marks.push(marks),
-            Err(f) => {
-                tally.failures.entry(f.kind).or_insert((0, f.detail)).0 += 1;
-                // A refused connection fails in microseconds; do not spin on it.
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
+        let failed = result.is_err();
+        tally.record(result, polls);
+        if failed {
+            // A refused connection fails in microseconds; do not spin on it.
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
     tally
+}
+
+/// Starts a purchase every `1 / rate` seconds until `until`, each as a customer not
+/// already shopping (a start with none free is a failure: the shop fell behind).
+async fn open_loop(
+    client: reqwest::Client,
+    shop: Arc<Shared>,
+    free: VecDeque<Customer>,
+    rate: f64,
+    measure_from: Instant,
+    until: Instant,
+) -> Tally {
+    let free = Arc::new(Mutex::new(free));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.01)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut running = Vec::new();
+    while Instant::now() < until {
+        tick.tick().await;
+        let Some(customer) = free.lock().expect("lock").pop_front() else {
+            if Instant::now() >= measure_from {
+                let mut t = tally.lock().expect("lock");
+                t.failures
+                    .entry("no customer free: the shop fell behind the rate".into())
+                    .or_insert((0, String::new()))
+                    .0 += 1;
+            }
+            continue;
+        };
+        let (client, shop, free, tally) =
+            (client.clone(), shop.clone(), free.clone(), tally.clone());
+        running.push(tokio::spawn(async move {
+            let mut rng = StdRng::from_entropy();
+            let (started, polls, result) = one_purchase(&client, &shop, &customer, &mut rng).await;
+            free.lock().expect("lock").push_back(customer);
+            if started >= measure_from {
+                let mut t = tally.lock().expect("lock");
+                t.record(result, polls);
+            }
+        }));
+    }
+    for task in running {
+        let _ = task.await;
+    }
+    Arc::try_unwrap(tally)
+        .map(|m| m.into_inner().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+impl Tally {
+    fn record(&mut self, result: Result<[u32; 4], Failure>, polls: u32) {
+        self.polls += u64::from(polls);
+        match result {
+            Ok(marks) => self.marks.push(marks),
+            Err(f) => self.failures.entry(f.kind).or_insert((0, f.detail)).0 += 1,
+        }
+    }
+}
+
+/// One purchase as `customer`: when its checkout was sent, the order look-ups it made,
+/// and how it ended.
+async fn one_purchase(
+    client: &reqwest::Client,
+    shop: &Shared,
+    customer: &Customer,
+    rng: &mut StdRng,
+) -> (Instant, u32, Result<[u32; 4], Failure>) {
+    let mut visit = Visit {
+        client,
+        shop,
+        token: &customer.token,
+        started: Instant::now(),
+        polls: 0,
+    };
+    let result = visit.purchase(customer.address_id, rng).await;
+    (visit.started, visit.polls, result)
 }
 
 /// One purchase by one customer over one worker's connection.
@@ -288,8 +424,9 @@ impl Visit<'_> {
         u32::try_from(self.started.elapsed().as_micros()).unwrap_or(u32::MAX)
     }
 
-    /// Polls the order every `shop.poll` until `reached` accepts it; fails when it ends
-    /// in a status it can no longer leave or [`GIVE_UP`] after the checkout was sent.
+    /// Waits until `reached` accepts the order: long polls from the version last seen,
+    /// or a look every `shop.poll`. Fails when the order ends in a status it can no
+    /// longer leave or [`GIVE_UP`] after the checkout was sent.
     async fn wait_for(
         &mut self,
         order_id: &str,
@@ -297,9 +434,16 @@ impl Visit<'_> {
         reached: impl Fn(&Value) -> bool,
     ) -> Result<Value, Failure> {
         let url = format!("{}/api/v1/orders/{order_id}", self.shop.base_url);
+        let mut seen: Option<i64> = None;
         loop {
             self.polls += 1;
-            let get = self.client.get(&url).bearer_auth(self.token);
+            let get = match (seen, self.shop.poll) {
+                (Some(version), None) => self.client.get(format!(
+                    "{url}?wait_for_change_from={version}&timeout_ms=10000"
+                )),
+                _ => self.client.get(&url),
+            }
+            .bearer_auth(self.token);
             let order = send(get, StatusCode::OK, "get order").await?;
             if reached(&order) {
                 return Ok(order);
@@ -317,7 +461,10 @@ impl Visit<'_> {
                     format!("order {order_id} still {status}"),
                 ));
             }
-            tokio::time::sleep(self.shop.poll).await;
+            seen = order["version"].as_i64();
+            if let Some(pause) = self.shop.poll {
+                tokio::time::sleep(pause).await;
+            }
         }
     }
 }

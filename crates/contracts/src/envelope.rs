@@ -66,6 +66,37 @@ impl Envelope {
     }
 }
 
+/// Declares the events one consumer handles as an enum, a variant per event type, with
+/// a `decode` that reads an envelope into it: `None` for any other type (one the
+/// consumer ignores, or one newer than it knows). Handlers `match` on the variants
+/// instead of comparing type names.
+#[macro_export]
+macro_rules! decoded_events {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident($ty:ty)),+ $(,)? }) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $($variant($ty)),+
+        }
+
+        impl $name {
+            /// The event `envelope` carries, if it is one of these.
+            $vis fn decode(
+                envelope: &$crate::Envelope,
+            ) -> ::std::result::Result<::std::option::Option<Self>, $crate::envelope::DecodeError> {
+                $(
+                    if envelope.event_type == <$ty as $crate::Event>::TYPE {
+                        return envelope.decode::<$ty>().map(|e| Some(Self::$variant(e)));
+                    }
+                )+
+                Ok(None)
+            }
+        }
+    };
+}
+
+/// Why a payload could not be read as the event its type names.
+pub type DecodeError = serde_json::Error;
+
 #[cfg(test)]
 mod tests {
     use super::*;

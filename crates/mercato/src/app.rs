@@ -145,6 +145,9 @@ pub struct App {
     /// `/metrics` on its own listener, when `http.metrics_listen` asks for one.
     metrics: Option<Server>,
     tasks: Tasks,
+    /// Failing `/readyz` before the listener closes, then the bound on what follows.
+    shutdown_delay: Duration,
+    shutdown_timeout: Duration,
     pub bus: SharedBus,
     pub databases: Vec<(ServiceName, DatabaseConnection)>,
     /// The API paths this process's services answer.
@@ -160,12 +163,28 @@ impl App {
         self.server.local_addr()
     }
 
-    /// Serves until `shutdown` resolves; background tasks stop with it.
+    /// Serves until `shutdown` resolves, then shuts down in order: `/readyz` fails for
+    /// `http.shutdown_delay_ms`; the listener closes and long waits answer; requests in
+    /// flight finish, then consumers and relays finish what they hold, all within
+    /// `http.shutdown_timeout_secs`; the rest is aborted.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let tasks = self.tasks.clone();
+        let deadline = Arc::new(std::sync::OnceLock::new());
+        let stop = {
+            let (tasks, deadline) = (tasks.clone(), deadline.clone());
+            let (delay, timeout) = (self.shutdown_delay, self.shutdown_timeout);
+            async move {
+                shutdown.await;
+                tracing::info!(?delay, ?timeout, "shutting down: no longer ready");
+                tasks.drain();
+                tokio::time::sleep(delay).await;
+                tasks.stop();
+                *deadline.get_or_init(|| tokio::time::Instant::now() + timeout)
+            }
+        };
         if let Some(metrics) = self.metrics {
             let limits = self.limits;
             tasks.spawn("metrics-listener", async move {
@@ -173,19 +192,38 @@ impl App {
                     .serve(
                         platform::http::metrics_router(),
                         limits,
-                        std::future::pending(),
+                        std::future::pending::<tokio::time::Instant>(),
                     )
                     .await
             });
         }
-        let result = self.server.serve(self.router, self.limits, shutdown).await;
-        tasks.abort_all();
+        let result = self.server.serve(self.router, self.limits, stop).await;
+        let left = deadline.get().map_or(Duration::ZERO, |d| {
+            d.saturating_duration_since(tokio::time::Instant::now())
+        });
+        tasks.finish(left).await;
+        tracing::info!("shut down");
         result
     }
 
     pub fn tasks(&self) -> &Tasks {
         &self.tasks
     }
+}
+
+/// A service's part of the API document, without running it. Notifications has none:
+/// its one endpoint, the dev mailbox, is a development aid documented by the process
+/// that serves it.
+fn document_of(service: ServiceName, settings: &Settings) -> Option<utoipa::openapi::OpenApi> {
+    Some(match service {
+        ServiceName::Identity => identity::openapi(),
+        ServiceName::Catalog => catalog::openapi(),
+        ServiceName::Media => media::openapi(settings),
+        ServiceName::Shipping => shipping::openapi(),
+        ServiceName::Payments => payments::openapi(),
+        ServiceName::Orders => orders::openapi(),
+        ServiceName::Notifications => return None,
+    })
 }
 
 /// Opens the bus the settings name.
@@ -331,9 +369,12 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
     let tasks = Tasks::new();
     let bus = connect_bus(&settings).await?;
     let mut readiness = Readiness::default();
+    readiness.follow(&tasks);
     {
         let bus = bus.clone();
-        readiness.add(Probe::new("bus", move || {
+        // Reported, not required: requests write their events to the outboxes, which
+        // wait for the bus to come back.
+        readiness.add(Probe::informational("bus", move || {
             let bus = bus.clone();
             async move { bus.ping().await }
         }));
@@ -424,7 +465,17 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         }
         tracing::info!(service = service.as_str(), "service started");
     }
-    let (router, openapi) = api.split_for_parts();
+    let (router, mut openapi) = api.split_for_parts();
+    // Every process serves the whole document, whichever services it runs, so the entry
+    // point can send /api/v1/openapi.json and /docs to any of them.
+    for other in ServiceName::ALL
+        .iter()
+        .filter(|s| !opts.services.contains(s))
+    {
+        if let Some(part) = document_of(*other, &settings) {
+            openapi.merge(part);
+        }
+    }
     let router = if opts.web {
         let client = if opts.services.len() == ServiceName::ALL.len() {
             web::Api::in_process(router.clone())
@@ -461,6 +512,8 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         limits: ConnectionLimits::from(&settings.http),
         metrics,
         tasks,
+        shutdown_delay: Duration::from_millis(settings.http.shutdown_delay_ms),
+        shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs),
         bus,
         databases,
         routes,

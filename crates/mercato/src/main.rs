@@ -13,10 +13,7 @@ use platform::clock::SystemClock;
 use platform::config::Settings;
 use platform::service::Topology;
 
-/// mimalloc rather than glibc's allocator: glibc keeps the memory a thread freed in that
-/// thread's arena, so after a burst of sign-ins (19 MiB per password hash) or image
-/// decodes, on whichever blocking threads ran them, the process stayed hundreds of MiB
-/// larger for good. mimalloc returns freed pages to the system.
+/// mimalloc rather than glibc's allocator: see `mercato::allocator`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -146,6 +143,8 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   http.body_read_timeout_secs     10 (longest pause inside a request body, then 408)
   http.max_concurrent_requests    512 (then 503 with Retry-After)
   http.metrics_listen             unset = /metrics on the main listener, this machine only
+  http.shutdown_delay_ms          0 (on SIGTERM, /readyz fails this long before the listener closes)
+  http.shutdown_timeout_secs      30 (then requests and event batches in hand have this long)
   database.url                    empty = SQLite per service; e.g. postgres://u@h/mercato_{service}
   database.max_connections        10
   bus.kind                        embedded | nats
@@ -211,6 +210,7 @@ fn load_settings(cli: &Cli) -> anyhow::Result<Settings> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    mercato::allocator::install();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => code,

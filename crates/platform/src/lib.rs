@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod context;
@@ -23,6 +24,7 @@ pub mod service;
 pub mod storage;
 pub mod tasks;
 pub mod telemetry;
+pub mod turn;
 pub mod validate;
 pub mod work;
 

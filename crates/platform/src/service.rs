@@ -43,6 +43,16 @@ pub struct ServiceContext {
     pub tasks: Tasks,
 }
 
+impl ServiceContext {
+    /// Starts the service's outbox relay, unless this process leaves relaying to others
+    /// (`bus.relay_enabled`).
+    pub fn start_relay(&self) {
+        if self.settings.bus.relay_enabled {
+            self.relay.spawn(&self.tasks, "outbox-relay");
+        }
+    }
+}
+
 /// A started service: its routes (with their OpenAPI declarations) and readiness checks.
 pub struct ServiceParts {
     pub router: OpenApiRouter,

@@ -102,8 +102,30 @@ pub struct MemoryBudget {
     total_mib: u32,
 }
 
-/// What a job holds while it runs; the memory returns to the budget when it drops.
-pub type Reservation = tokio::sync::OwnedSemaphorePermit;
+/// What a job holds while it runs. When it drops, what the job freed is given back to
+/// the system (see [`set_memory_release`]), then the memory returns to the budget.
+pub struct Reservation {
+    _mib: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(release) = RELEASE.get() {
+            release();
+        }
+    }
+}
+
+/// How the process's allocator gives freed memory back to the system, set once by the
+/// binary. An allocator keeps freed pages a while for reuse; after a job of hundreds of
+/// MiB (an image decode) in a shop that then goes quiet, "a while" was for good, and
+/// the next job on another thread could add its own pages on top of them.
+static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what returns freed memory to the system when a [`Reservation`] ends.
+pub fn set_memory_release(release: fn()) {
+    let _ = RELEASE.set(release);
+}
 
 const MIB: u64 = 1024 * 1024;
 
@@ -132,7 +154,8 @@ impl MemoryBudget {
         if mib > self.total_mib {
             return None;
         }
-        self.mib.clone().acquire_many_owned(mib).await.ok()
+        let permit = self.mib.clone().acquire_many_owned(mib).await.ok()?;
+        Some(Reservation { _mib: permit })
     }
 }
 

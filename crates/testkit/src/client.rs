@@ -1,16 +1,17 @@
 //! `TestApp`: a running app and one helper per endpoint the suites use.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use mercato::app::{self, AppOptions, ServiceName};
 use platform::clock::OffsetClock;
 use platform::config::Settings;
 use platform::service::Topology;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::shop_client::{ShopClient, StaffDesk};
 use uuid::Uuid;
 
 use crate::backend::{self, Backend};
@@ -106,19 +107,37 @@ impl MailMessage {
 
 /// A running app with fresh databases.
 pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+    /// Its address and client, and every request helper (through `Deref`).
+    pub http: ShopClient,
     pub backend: Backend,
     pub settings: Settings,
     pub clock: Arc<OffsetClock>,
     pub identity_db: sea_orm::DatabaseConnection,
+    /// The app's event bus, for what only an operator sees (dead letters).
+    pub bus: platform::events::SharedBus,
     tag: String,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// Sending on it (or dropping it) begins a graceful shutdown, as SIGTERM does.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     tasks: platform::tasks::Tasks,
     /// Every service's pool, closed on restart so a restarted app does not hold twice
     /// the connections.
     databases: Vec<sea_orm::DatabaseConnection>,
     _data_dir: TempDir,
+}
+
+/// Runs `app` until the returned sender is used or dropped.
+fn serve(
+    app: mercato::app::App,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    (stop, server)
 }
 
 fn init_logs() {
@@ -163,24 +182,32 @@ impl TestApp {
             .expect("identity runs");
         let tasks = app.tasks().clone();
         let databases = app.databases.iter().map(|(_, db)| db.clone()).collect();
-        let server = tokio::spawn(app.run(std::future::pending()));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
+        let bus = app.bus.clone();
+        let (stop, server) = serve(app);
+        let staff = StaffDesk::Database {
+            db: identity_db.clone(),
+            clock: clock.clone(),
+        };
         Self {
-            address,
-            client,
+            http: ShopClient::new(address, staff),
             backend,
             settings,
             clock,
             identity_db,
+            bus,
             tag,
             server,
+            stop: Some(stop),
             tasks,
             databases,
             _data_dir: data_dir,
         }
+    }
+
+    /// Shuts the app down as SIGTERM would and waits until it has; what `run` returned.
+    pub async fn shut_down(&mut self) -> anyhow::Result<()> {
+        drop(self.stop.take());
+        (&mut self.server).await?
     }
 
     /// Stops the app as a crash would (no graceful shutdown: whatever was committed
@@ -202,16 +229,31 @@ impl TestApp {
             clock: self.clock.clone(),
         };
         let app = app::build(opts).await.expect("the app restarts");
-        self.address = format!("http://{}", app.local_addr());
         self.identity_db = app
             .databases
             .iter()
             .find(|(n, _)| *n == ServiceName::Identity)
             .map(|(_, db)| db.clone())
             .expect("identity runs");
+        let staff = StaffDesk::Database {
+            db: self.identity_db.clone(),
+            clock: self.clock.clone(),
+        };
+        self.http = ShopClient::new(format!("http://{}", app.local_addr()), staff);
         self.tasks = app.tasks().clone();
         self.databases = app.databases.iter().map(|(_, db)| db.clone()).collect();
-        self.server = tokio::spawn(app.run(std::future::pending()));
+        self.bus = app.bus.clone();
+        let (stop, server) = serve(app);
+        (self.stop, self.server) = (Some(stop), server);
+    }
+
+    /// Events committed by any service and not yet published: the outboxes' rows.
+    pub async fn outbox_rows(&self) -> i64 {
+        let mut rows = 0;
+        for db in &self.databases {
+            rows += outbox_rows_in(db).await;
+        }
+        rows
     }
 
     /// The secret payment webhooks are signed with.
@@ -226,249 +268,9 @@ impl TestApp {
             .to_owned()
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> TestResponse {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        Self::read(req.send().await.expect("request sent")).await
-    }
-
-    /// Sends a request with extra headers (`If-Match`, `If-None-Match`, `Cookie`, …).
-    pub async fn send_with(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> TestResponse {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        Self::read(req.send().await.expect("request sent")).await
-    }
-
+    /// Reads a response the way every helper does.
     pub async fn read(res: reqwest::Response) -> TestResponse {
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        TestResponse {
-            status,
-            headers,
-            body,
-            text,
-        }
-    }
-
-    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
-        self.send(Method::GET, path, token, None).await
-    }
-
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
-        self.send(Method::POST, path, token, Some(body)).await
-    }
-
-    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
-        self.send(Method::PATCH, path, token, Some(body)).await
-    }
-
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
-        self.send(Method::DELETE, path, token, None).await
-    }
-
-    /// Posts raw bytes with a content type, for malformed-input tests.
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: impl Into<reqwest::Body>,
-    ) -> TestResponse {
-        let res = self
-            .client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("sent");
-        Self::read(res).await
-    }
-
-    /// Posts a multipart form: `file` (named `file_name`, sent as `content_type`) and
-    /// text `fields`, the way a browser uploads.
-    pub async fn upload(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        file: (&str, &str, Vec<u8>),
-        fields: &[(&str, &str)],
-    ) -> TestResponse {
-        let (file_name, content_type, bytes) = file;
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(file_name.to_owned())
-            .mime_str(content_type)
-            .expect("a valid content type");
-        let mut form = reqwest::multipart::Form::new().part("file", part);
-        for (name, value) in fields {
-            form = form.text(name.to_string(), value.to_string());
-        }
-        let mut req = self.client.post(self.url(path)).multipart(form);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        Self::read(req.send().await.expect("request sent")).await
-    }
-
-    /// Fetches a path as bytes (images), with optional request headers.
-    pub async fn get_bytes(
-        &self,
-        path: &str,
-        headers: &[(&str, &str)],
-    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-        let mut req = self.client.get(self.url(path));
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        let res = req.send().await.expect("request sent");
-        let (status, headers) = (res.status(), res.headers().clone());
-        let body = res.bytes().await.expect("body").to_vec();
-        (status, headers, body)
-    }
-
-    /// The access token of a fresh staff member with `role` (`admin`, `inventory`,
-    /// `finance`).
-    pub async fn staff_token(&self, role: &str) -> String {
-        let email = format!("{}@shop.test", crate::unique(role));
-        let pair = self.staff_with_role(&email, role).await;
-        pair["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
-    }
-
-    /// The access token of a fresh, verified customer.
-    pub async fn customer_token(&self) -> String {
-        let email = format!("{}@example.test", crate::unique("shopper"));
-        let pair = self
-            .verified_customer(&email, "correct horse battery staple")
-            .await;
-        pair["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
-    }
-
-    pub async fn register(&self, email: &str, password: &str, name: &str) -> TestResponse {
-        self.post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": email, "password": password, "name": name}),
-        )
-        .await
-    }
-
-    /// Mails to `to`, newest first, as the dev mailbox lists them now.
-    pub async fn mails_to(&self, to: &str) -> Vec<MailMessage> {
-        let res = self
-            .get(
-                &format!("/api/v1/dev/mailbox?to={}&limit=100", urlencode(to)),
-                None,
-            )
-            .await;
-        res.assert_status(200);
-        serde_json::from_value(res.body["items"].clone()).expect("mailbox items")
-    }
-
-    /// Waits (up to 45 s) until `to` has received at least `count` mails; newest first.
-    pub async fn wait_for_mails(&self, to: &str, count: usize) -> Vec<MailMessage> {
-        for _ in 0..450 {
-            let mails = self.mails_to(to).await;
-            if mails.len() >= count {
-                return mails;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "{to} did not receive {count} mail(s) in time; has {:?}",
-            self.mails_to(to)
-                .await
-                .iter()
-                .map(|m| &m.subject)
-                .collect::<Vec<_>>()
-        );
-    }
-
-    /// Registers, reads the verification mail and verifies: a customer ready to shop.
-    pub async fn verified_customer(&self, email: &str, password: &str) -> Value {
-        self.register(email, password, "Test Customer")
-            .await
-            .assert_status(201);
-        let mail = self.wait_for_mails(email, 1).await.remove(0);
-        let token = mail.link_token().expect("a link token");
-        self.post("/api/v1/auth/verify-email", None, json!({"token": token}))
-            .await
-            .assert_status(204);
-        self.login(email, password).await
-    }
-
-    /// Signs a customer in; returns the token pair.
-    pub async fn login(&self, email: &str, password: &str) -> Value {
-        let res = self
-            .post(
-                "/api/v1/auth/login",
-                None,
-                json!({"email": email, "password": password}),
-            )
-            .await;
-        res.assert_status(200);
-        res.body
-    }
-
-    /// Creates a staff member the way `mercato admin create-staff` does and signs them in.
-    pub async fn staff_with_role(&self, email: &str, role: &str) -> Value {
-        let password = "staff password for tests";
-        let clock: &dyn platform::clock::Clock = &*self.clock;
-        identity::bootstrap::create_staff(
-            &self.identity_db,
-            clock,
-            email,
-            "Staff Member",
-            role,
-            password,
-        )
-        .await
-        .expect("staff created");
-        let res = self
-            .post(
-                "/api/v1/staff/auth/login",
-                None,
-                json!({"email": email, "password": password}),
-            )
-            .await;
-        res.assert_status(200);
-        res.body
+        ShopClient::read(res).await
     }
 
     /// Moves the app's clock forward, to expire tokens.
@@ -477,16 +279,26 @@ impl TestApp {
     }
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+/// The rows waiting in one service database's outbox.
+pub async fn outbox_rows_in(db: &sea_orm::DatabaseConnection) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let count = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM outbox",
+        ))
+        .await
+        .expect("counting an outbox")
+        .expect("a count");
+    count.try_get::<i64>("", "n").expect("n")
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = ShopClient;
+
+    fn deref(&self) -> &ShopClient {
+        &self.http
+    }
 }
 
 impl Drop for TestApp {

@@ -10,13 +10,17 @@
 mod backend;
 pub mod browser;
 mod client;
+pub mod cluster;
 pub mod pages;
 pub mod process;
+pub mod service;
 pub mod shop;
+mod shop_client;
 pub mod smtp;
 
 pub use backend::{Backend, distributed_backends_available};
-pub use client::{MailMessage, TestApp, TestResponse, drop_distributed_resources};
+pub use client::{MailMessage, TestApp, TestResponse, drop_distributed_resources, outbox_rows_in};
+pub use shop_client::{STAFF_PASSWORD, ShopClient, StaffDesk};
 
 /// Runs `fut` to completion on a runtime of its own, in a thread of its own: for
 /// cleanups in `Drop`, which cannot await and may run inside another runtime.

@@ -119,13 +119,25 @@ pub struct ShopProcess {
 impl ShopProcess {
     /// Starts `bin serve` on `port` with `data_dir`, and waits until it is ready.
     pub async fn start(bin: &str, data_dir: &Path, port: u16, env: &[(String, String)]) -> Self {
-        let mut child = Command::new(bin)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
+        Self::start_services(bin, data_dir, port, env, None).await
+    }
+
+    /// Starts `bin serve --services <services>` (every service when `None`) and waits
+    /// until it is ready.
+    pub async fn start_services(
+        bin: &str,
+        data_dir: &Path,
+        port: u16,
+        env: &[(String, String)],
+        services: Option<&str>,
+    ) -> Self {
+        let mut command = Command::new(bin);
+        command.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+        if let Some(services) = services {
+            command.args(["--services", services]);
+        }
+        let mut child = command
+            .arg("--data-dir")
             .arg(data_dir)
             .envs(env.iter().cloned())
             .stdout(Stdio::null())
@@ -134,7 +146,11 @@ impl ShopProcess {
             .expect("mercato starts");
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
-        for _ in 0..300 {
+        // Long enough for a whole cluster of debug builds starting at once on 2 cores.
+        for _ in 0..900 {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("mercato serve {services:?} exited before it was ready: {status}");
+            }
             if client
                 .get(format!("{base}/readyz"))
                 .send()
@@ -160,6 +176,35 @@ impl ShopProcess {
         self.child.wait().expect("wait");
     }
 
+    /// SIGKILL, and waits for the process to be gone: a crash, mid-request.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM: the graceful shutdown an orchestrator asks for.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM was delivered");
+    }
+
+    /// Waits up to `within` for the process to exit; its exit status, if it did.
+    pub async fn exited(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         let mut req = reqwest::Client::new().post(self.url(path)).json(&body);
         if let Some(t) = token {
@@ -178,6 +223,12 @@ impl ShopProcess {
             .as_array()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Starts a new peak-memory window: the kernel sets `VmHWM` back to `VmRSS`.
+    pub fn reset_peak(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5")
+            .expect("resetting the process's peak memory");
     }
 
     /// The process's resident memory now, in bytes.

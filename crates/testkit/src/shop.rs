@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{TestApp, TestResponse};
+use crate::{ShopClient, TestResponse};
 
 pub const CHECKOUT: &str = "/api/v1/checkout";
 
@@ -22,7 +22,7 @@ pub const CARD_DECLINED: &str = "4000000000000002";
 pub const CARD_NO_FUNDS: &str = "4000000000009995";
 
 /// A product made by `inventory` (USD, 300 g, 10 cm cube), returning its id.
-pub async fn product(app: &TestApp, inventory: &str, price: i64, stock: i64) -> String {
+pub async fn product(app: &ShopClient, inventory: &str, price: i64, stock: i64) -> String {
     let res = app
         .post(
             "/api/v1/products",
@@ -40,7 +40,7 @@ pub async fn product(app: &TestApp, inventory: &str, price: i64, stock: i64) -> 
 /// A product named `name` at `price` (USD) in a new category shown on the home page;
 /// returns (product id, product slug, category slug).
 pub async fn product_on_home(
-    app: &TestApp,
+    app: &ShopClient,
     name: &str,
     price: i64,
     stock: i64,
@@ -75,7 +75,7 @@ pub async fn product_on_home(
 
 /// Waits until shipping has heard of the product from catalog's events, so that a
 /// checkout right after does not race the event and find no shipping quote.
-async fn known_to_shipping(app: &TestApp, product_id: &str) {
+async fn known_to_shipping(app: &ShopClient, product_id: &str) {
     let body = json!({"destination": {"country": "ID"}, "items": [{"product_id": product_id, "quantity": 1}]});
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
@@ -93,7 +93,7 @@ async fn known_to_shipping(app: &TestApp, product_id: &str) {
 }
 
 /// A shop that ships to Indonesia: `standard`, 5.00 up to 1 kg, 9.00 up to 5 kg.
-pub async fn shipping_to_indonesia(app: &TestApp) {
+pub async fn shipping_to_indonesia(app: &ShopClient) {
     ships_to_indonesia(
         app,
         json!({"carrier": "Mercato Post", "service_code": "standard", "name": "Standard", "currency": "USD",
@@ -104,7 +104,7 @@ pub async fn shipping_to_indonesia(app: &TestApp) {
 }
 
 /// An Indonesia shipping zone with one `rate` (a rate body without its `zone_id`).
-pub async fn ships_to_indonesia(app: &TestApp, mut rate: Value) {
+pub async fn ships_to_indonesia(app: &ShopClient, mut rate: Value) {
     let admin = app.staff_token("admin").await;
     let zone = app
         .post(
@@ -121,7 +121,7 @@ pub async fn ships_to_indonesia(app: &TestApp, mut rate: Value) {
 }
 
 /// Adds an address in Jakarta to the customer's account, returning its id.
-pub async fn address(app: &TestApp, token: &str) -> String {
+pub async fn address(app: &ShopClient, token: &str) -> String {
     let res = app
         .post(
             "/api/v1/me/addresses",
@@ -137,7 +137,7 @@ pub async fn address(app: &TestApp, token: &str) -> String {
 /// Puts `quantity` of a product in the cart. Orders learns of products from catalog's
 /// events and waits a few seconds for one it has not seen; on a loaded machine the event
 /// can take longer, so a 404 is retried as a client would.
-pub async fn add(app: &TestApp, token: &str, product_id: &str, quantity: i64) {
+pub async fn add(app: &ShopClient, token: &str, product_id: &str, quantity: i64) {
     let body = json!({"product_id": product_id, "quantity": quantity});
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
@@ -151,25 +151,30 @@ pub async fn add(app: &TestApp, token: &str, product_id: &str, quantity: i64) {
     }
 }
 
-pub async fn checkout(app: &TestApp, token: &str, key: Option<&str>, body: Value) -> TestResponse {
+pub async fn checkout(
+    app: &ShopClient,
+    token: &str,
+    key: Option<&str>,
+    body: Value,
+) -> TestResponse {
     let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
     app.send_with(Method::POST, CHECKOUT, Some(token), &headers, Some(body))
         .await
 }
 
-/// Polls an order (as `token` sees it) until `check` accepts it.
+/// Follows an order (as `token` sees it) until `check` accepts it, the way a client
+/// should: long polls from the version last seen, answered when the order changes.
 pub async fn order_when(
-    app: &TestApp,
+    app: &ShopClient,
     token: &str,
     order_id: &str,
     what: &str,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
     let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut url = format!("/api/v1/orders/{order_id}");
     loop {
-        let res = app
-            .get(&format!("/api/v1/orders/{order_id}"), Some(token))
-            .await;
+        let res = app.get(&url, Some(token)).await;
         res.assert_status(200);
         if check(&res.body) {
             return res.body;
@@ -179,13 +184,16 @@ pub async fn order_when(
             "timed out waiting for order {order_id} to be {what}: {}",
             res.body
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        url = format!(
+            "/api/v1/orders/{order_id}?wait_for_change_from={}&timeout_ms=2000",
+            res.body["version"]
+        );
     }
 }
 
 /// Checks out the cart to `address_id` with the `standard` service, expecting 201;
 /// returns the placed order.
-pub async fn place(app: &TestApp, token: &str, address_id: &str) -> Value {
+pub async fn place(app: &ShopClient, token: &str, address_id: &str) -> Value {
     let key = crate::unique("key");
     let body = json!({"address_id": address_id, "shipping_service": "standard"});
     let deadline = tokio::time::Instant::now() + PATIENCE;
@@ -208,7 +216,7 @@ pub async fn place(app: &TestApp, token: &str, address_id: &str) -> Value {
 
 /// Checks out the cart to the Indonesian `address_id` and waits until the order awaits
 /// payment with its payment opened. Returns the order.
-pub async fn order_awaiting_payment(app: &TestApp, token: &str, address_id: &str) -> Value {
+pub async fn order_awaiting_payment(app: &ShopClient, token: &str, address_id: &str) -> Value {
     let placed = place(app, token, address_id).await;
     let id = placed["id"].as_str().expect("order id");
     order_when(app, token, id, "awaiting payment with a payment", |o| {
@@ -219,7 +227,7 @@ pub async fn order_awaiting_payment(app: &TestApp, token: &str, address_id: &str
 
 /// Pays a payment with a sandbox card; the answer only says the card was taken, the
 /// result arrives through the provider's webhook.
-pub async fn pay(app: &TestApp, token: &str, payment_id: &str, card: &str) -> TestResponse {
+pub async fn pay(app: &ShopClient, token: &str, payment_id: &str, card: &str) -> TestResponse {
     app.send_with(
         Method::POST,
         &format!("/api/v1/payments/{payment_id}/sandbox/pay"),
@@ -231,12 +239,12 @@ pub async fn pay(app: &TestApp, token: &str, payment_id: &str, card: &str) -> Te
 }
 
 /// Asks for a refund of a payment as `token` (finance), under a fresh `Idempotency-Key`.
-pub async fn refund(app: &TestApp, token: &str, payment_id: &str, body: Value) -> TestResponse {
+pub async fn refund(app: &ShopClient, token: &str, payment_id: &str, body: Value) -> TestResponse {
     refund_with_key(app, token, payment_id, &crate::unique("refund"), body).await
 }
 
 pub async fn refund_with_key(
-    app: &TestApp,
+    app: &ShopClient,
     token: &str,
     payment_id: &str,
     key: &str,
@@ -254,7 +262,7 @@ pub async fn refund_with_key(
 
 /// A customer's paid order for `quantity` of `product_id`, shipped to Indonesia (the
 /// shop must ship there: [`shipping_to_indonesia`]). Returns the paid order.
-pub async fn paid_order(app: &TestApp, token: &str, product_id: &str, quantity: i64) -> Value {
+pub async fn paid_order(app: &ShopClient, token: &str, product_id: &str, quantity: i64) -> Value {
     let home = address(app, token).await;
     add(app, token, product_id, quantity).await;
     let order = order_awaiting_payment(app, token, &home).await;
@@ -266,7 +274,7 @@ pub async fn paid_order(app: &TestApp, token: &str, product_id: &str, quantity: 
 
 /// Walks a paid order through processing and shipping to delivered, as the shop's
 /// inventory staff would. Returns the delivered order.
-pub async fn deliver(app: &TestApp, order: &Value) -> Value {
+pub async fn deliver(app: &ShopClient, order: &Value) -> Value {
     let staff = app.staff_token("inventory").await;
     let id = order["id"].as_str().expect("order id");
     let mut version = order["version"].as_i64().expect("version");
@@ -292,4 +300,32 @@ pub async fn deliver(app: &TestApp, order: &Value) -> Value {
         latest = res.body;
     }
     latest
+}
+
+/// Posts a buyer's review. Orders announces a payment on the bus, so catalog hears of
+/// the purchase a moment after the order reads `paid`: while the answer is
+/// `purchase_required`, this asks again, for up to `PATIENCE`.
+pub async fn post_as_buyer(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> TestResponse {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let sent = client.post(url).bearer_auth(token).json(body).send();
+        let res = ShopClient::read(sent.await.expect("request sent")).await;
+        if res.body["code"] != "purchase_required" || tokio::time::Instant::now() > deadline {
+            return res;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A buyer's review, expecting 201; returns it.
+pub async fn review(app: &ShopClient, token: &str, product_id: &str, body: Value) -> Value {
+    let url = app.url(&format!("/api/v1/products/{product_id}/reviews"));
+    let res = post_as_buyer(&app.client, &url, token, &body).await;
+    res.assert_status(201);
+    res.body
 }

@@ -21,10 +21,12 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 
-use super::{Consumer, DeadLetter, Envelope, EventBus};
+use super::{Consumer, DeadLetter, Envelope, EventBus, lanes};
 use crate::config::BusSettings;
-use crate::tasks::Tasks;
+use crate::tasks::{Phase, Tasks};
 
+/// Messages a consumer takes into one round of lanes.
+const BATCH: usize = 256;
 /// How long a delivery may stay unacknowledged (a crashed handler) before redelivery.
 const ACK_WAIT: Duration = Duration::from_secs(30);
 
@@ -39,9 +41,11 @@ impl JetStreamBus {
         let client = async_nats::ConnectOptions::new()
             .name("mercato")
             .connection_timeout(Duration::from_secs(5))
+            .event_callback(|event| async move { connection_event(&event) })
             .connect(&settings.nats_url)
             .await
             .with_context(|| format!("connecting to NATS at {}", settings.nats_url))?;
+        metrics::gauge!("bus_connected").set(1.0);
         let js = jetstream::new(client.clone());
         let bus = Self {
             client,
@@ -113,24 +117,48 @@ impl JetStreamBus {
         Ok(())
     }
 
-    async fn handle(&self, consumer: &Consumer, msg: jetstream::Message) -> anyhow::Result<()> {
-        let attempts = msg.info().map(|i| i.delivered).unwrap_or(1);
-        let result = match serde_json::from_slice::<Envelope>(&msg.payload) {
-            Ok(envelope) => {
-                let request_id = envelope
-                    .request_id
-                    .clone()
-                    .unwrap_or_else(|| envelope.id.to_string());
-                crate::context::with_request_id(request_id, consumer.handler.handle(&envelope))
-                    .await
+    /// Sends every envelope before awaiting any acknowledgement, then answers how many
+    /// from the first were acknowledged.
+    async fn send_together(&self, envelopes: &[Envelope]) -> usize {
+        let mut acks = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let Ok(body) = serde_json::to_vec(envelope) else {
+                break;
+            };
+            let publish = jetstream::context::Publish::build()
+                .payload(body.into())
+                .message_id(envelope.id.to_string());
+            match self
+                .js
+                .send_publish(self.subject(&envelope.event_type), publish)
+                .await
+            {
+                Ok(ack) => acks.push(ack),
+                Err(_) => break,
             }
+        }
+        let acked =
+            futures::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future))
+                .await;
+        acked.iter().take_while(|ack| ack.is_ok()).count()
+    }
+
+    /// Handles one message and settles it: a plain ack on success (a lost ack means a
+    /// redelivery, which the consumer's inbox absorbs), a delayed nak on failure, the
+    /// dead-letter stream after the last attempt.
+    async fn handle(
+        &self,
+        consumer: &Consumer,
+        msg: jetstream::Message,
+        decoded: Result<Envelope, serde_json::Error>,
+    ) -> anyhow::Result<()> {
+        let attempts = msg.info().map(|i| i.delivered).unwrap_or(1);
+        let result = match decoded {
+            Ok(envelope) => super::deliver(consumer, &envelope).await,
             Err(err) => Err(anyhow!(err).context("decoding event")),
         };
         match result {
-            Ok(()) => msg
-                .double_ack()
-                .await
-                .map_err(|e| anyhow!("acknowledging: {e}")),
+            Ok(()) => msg.ack().await.map_err(|e| anyhow!("acknowledging: {e}")),
             Err(err) if attempts >= i64::from(self.settings.max_deliveries) => {
                 tracing::error!(consumer = %consumer.name, subject = %msg.subject, attempts, error = format!("{err:#}"), "event dead-lettered");
                 metrics::counter!("bus_dead_letters_total", "consumer" => consumer.name.clone())
@@ -181,6 +209,23 @@ impl EventBus for JetStreamBus {
         Ok(())
     }
 
+    async fn publish_batch(&self, envelopes: &[Envelope]) -> (usize, Option<anyhow::Error>) {
+        let mut done = 0;
+        while done < envelopes.len() {
+            done += self.send_together(&envelopes[done..]).await;
+            if done == envelopes.len() {
+                break;
+            }
+            // The first one the server did not take, alone: `publish` creates its stream
+            // when that was what was missing.
+            if let Err(err) = self.publish(&envelopes[done]).await {
+                return (done, Some(err));
+            }
+            done += 1;
+        }
+        (envelopes.len(), None)
+    }
+
     async fn subscribe(&self, consumer: Consumer, tasks: &Tasks) -> anyhow::Result<()> {
         let source = consumer
             .filter
@@ -211,27 +256,76 @@ impl EventBus for JetStreamBus {
             js: self.js.clone(),
             settings: self.settings.clone(),
         };
-        tasks.spawn("jetstream-consumer", async move {
+        let life = tasks.clone();
+        tasks.spawn_finishing("jetstream-consumer", async move {
+            let mut failing = 0u32;
             loop {
-                let mut messages = match js_consumer.messages().await {
-                    Ok(m) => m,
+                if life.phase() == Phase::Finishing {
+                    return Ok(());
+                }
+                // A short heartbeat, so a pull the server forgot (it restarted) is
+                // noticed, and a new one sent, within seconds.
+                let pull = js_consumer
+                    .stream()
+                    .max_messages_per_batch(consumer.handler.prefetch().clamp(1, BATCH))
+                    .heartbeat(Duration::from_secs(5))
+                    .expires(Duration::from_secs(30))
+                    .messages()
+                    .await;
+                let messages = match pull {
+                    Ok(m) => {
+                        failing = 0;
+                        m
+                    }
                     Err(err) => {
-                        tracing::warn!(consumer = %consumer.name, error = %err, "cannot pull from JetStream; retrying");
+                        // Once, then every half minute: an outage is in the logs without
+                        // a line per consumer per second.
+                        if failing.is_multiple_of(30) {
+                            tracing::warn!(consumer = %consumer.name, error = %err, "cannot pull from JetStream; retrying");
+                        }
+                        failing += 1;
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         continue;
                     }
                 };
-                while let Some(next) = messages.next().await {
-                    match next {
-                        Ok(msg) => {
-                            if let Err(err) = bus.handle(&consumer, msg).await {
-                                tracing::warn!(consumer = %consumer.name, error = format!("{err:#}"), "could not settle a message; it will be redelivered");
+                // Whatever has arrived, up to a batch, is handled in lanes by aggregate.
+                let mut batches = messages.ready_chunks(BATCH);
+                loop {
+                    let batch = tokio::select! {
+                        next = batches.next() => match next {
+                            Some(batch) => batch,
+                            None => break,
+                        },
+                        () = life.finishing() => {
+                            give_back(&consumer.name, batches).await;
+                            return Ok(());
+                        }
+                    };
+                    let mut ready = Vec::with_capacity(batch.len());
+                    let mut broken = false;
+                    for next in batch {
+                        match next {
+                            Ok(msg) => {
+                                let decoded = serde_json::from_slice::<Envelope>(&msg.payload);
+                                ready.push((msg, decoded));
+                            }
+                            Err(err) => {
+                                tracing::warn!(consumer = %consumer.name, error = %err, "JetStream pull failed");
+                                broken = true;
                             }
                         }
-                        Err(err) => {
-                            tracing::warn!(consumer = %consumer.name, error = %err, "JetStream pull failed");
-                            break;
-                        }
+                    }
+                    let lane_of = |(_, decoded): &(jetstream::Message, Result<Envelope, _>)| {
+                        decoded.as_ref().map(|e| e.aggregate_id.clone()).unwrap_or_default()
+                    };
+                    let width = consumer.handler.lanes();
+                    let settle = |(msg, decoded)| bus.handle(&consumer, msg, decoded);
+                    let settled = lanes::run(width, ready, lane_of, settle).await;
+                    for err in settled.into_iter().filter_map(Result::err) {
+                        tracing::warn!(consumer = %consumer.name, error = format!("{err:#}"), "could not settle a message; it will be redelivered");
+                    }
+                    if broken {
+                        break;
                     }
                 }
             }
@@ -286,5 +380,49 @@ impl EventBus for JetStreamBus {
         // A JetStream round trip, not just a socket check: fetching a stream's info fails
         // when the server runs without JetStream or its storage is unavailable.
         self.stream("deadletter").await.map(|_| ())
+    }
+}
+
+/// The connection's state in the logs and as the `bus_connected` gauge (1 or 0). The
+/// client reconnects by itself for as long as it takes; meanwhile requests go on and
+/// their events wait in the outboxes.
+fn connection_event(event: &async_nats::Event) {
+    use async_nats::Event;
+    match event {
+        Event::Connected => {
+            metrics::gauge!("bus_connected").set(1.0);
+            tracing::info!("connected to NATS again; the outboxes and consumers resume");
+        }
+        Event::Disconnected => {
+            metrics::gauge!("bus_connected").set(0.0);
+            tracing::warn!("lost the connection to NATS; events wait in the outboxes");
+        }
+        Event::Closed => metrics::gauge!("bus_connected").set(0.0),
+        other => tracing::warn!(event = %other, "NATS"),
+    }
+}
+
+/// Hands back the messages already pulled but not handled when the process finishes,
+/// so another replica gets them now rather than once their ack wait ends (and, for an
+/// aggregate, not after its later events).
+async fn give_back<S, E>(consumer: &str, mut batches: S)
+where
+    S: futures::Stream<Item = Vec<Result<jetstream::Message, E>>> + Unpin,
+{
+    use futures::FutureExt;
+    let mut handed = 0usize;
+    while let Some(Some(batch)) = batches.next().now_or_never() {
+        for msg in batch.into_iter().flatten() {
+            if msg.ack_with(AckKind::Nak(None)).await.is_ok() {
+                handed += 1;
+            }
+        }
+    }
+    if handed > 0 {
+        tracing::info!(
+            consumer,
+            handed,
+            "handed back unhandled messages on shutdown"
+        );
     }
 }

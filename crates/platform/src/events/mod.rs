@@ -14,6 +14,7 @@
 pub mod embedded;
 pub mod inbox;
 pub mod jetstream;
+pub mod lanes;
 pub mod migration;
 pub mod outbox;
 mod subject;
@@ -31,6 +32,20 @@ pub use subject::subject_matches;
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()>;
+
+    /// How many aggregates' events it handles at once ([`lanes`]). One for a handler
+    /// whose work is heavy and bounded elsewhere (image processing), where more at once
+    /// would only hold more memory.
+    fn lanes(&self) -> usize {
+        lanes::LANES
+    }
+
+    /// How many events a replica takes from JetStream ahead of handling them. Each one
+    /// taken starts its ack wait (30 s), after which it goes to another replica: a slow
+    /// handler takes few, so none waits that long behind the others.
+    fn prefetch(&self) -> usize {
+        256
+    }
 }
 
 /// A durable subscription: the bus remembers how far `name` got across restarts.
@@ -60,6 +75,17 @@ pub struct DeadLetter {
 pub trait EventBus: Send + Sync + 'static {
     /// Publishes an envelope; publishing the same id again is harmless.
     async fn publish(&self, envelope: &Envelope) -> anyhow::Result<()>;
+    /// Publishes `envelopes` in order and answers how many of them, from the first, the
+    /// bus now holds, with the error that stopped the rest. Buses override it to send a
+    /// batch in one go.
+    async fn publish_batch(&self, envelopes: &[Envelope]) -> (usize, Option<anyhow::Error>) {
+        for (i, envelope) in envelopes.iter().enumerate() {
+            if let Err(err) = self.publish(envelope).await {
+                return (i, Some(err));
+            }
+        }
+        (envelopes.len(), None)
+    }
     /// Starts delivering to `consumer` in the background until the bus is dropped or the
     /// returned task set is aborted.
     async fn subscribe(
@@ -74,3 +100,22 @@ pub trait EventBus: Send + Sync + 'static {
 }
 
 pub type SharedBus = Arc<dyn EventBus>;
+
+/// Hands one event to a consumer's handler, under the request id it was caused by, and
+/// records how long after it occurred it was handled.
+async fn deliver(consumer: &Consumer, envelope: &Envelope) -> anyhow::Result<()> {
+    let request_id = envelope
+        .request_id
+        .clone()
+        .unwrap_or_else(|| envelope.id.to_string());
+    let result =
+        crate::context::with_request_id(request_id, consumer.handler.handle(envelope)).await;
+    if result.is_ok() {
+        let delay = (Utc::now() - envelope.occurred_at)
+            .to_std()
+            .unwrap_or_default();
+        metrics::histogram!("bus_handling_delay_seconds", "consumer" => consumer.name.clone())
+            .record(delay.as_secs_f64());
+    }
+    result
+}

@@ -42,11 +42,14 @@ pub(crate) struct AppState {
 
 platform::service_state!(AppState);
 
+/// The service's part of the OpenAPI document, for processes that serve the whole
+/// document without running the service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    http::routes().into_openapi()
+}
+
 pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
-    if ctx.settings.bus.relay_enabled {
-        ctx.tasks
-            .spawn("catalog-outbox-relay", ctx.relay.clone().run());
-    }
+    ctx.start_relay();
     let invalidate = platform::events::Consumer {
         name: "catalog-cache".into(),
         filter: "catalog.>".into(),

@@ -48,12 +48,15 @@ pub(crate) fn changed_meanwhile() -> platform::ApiError {
     )
 }
 
+/// The service's part of the OpenAPI document, for processes that serve the whole
+/// document without running the service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    http::routes().into_openapi()
+}
+
 /// Starts identity: its outbox relay and its routes. `key` signs access tokens.
 pub async fn start(ctx: ServiceContext, key: Arc<SigningKey>) -> anyhow::Result<ServiceParts> {
-    if ctx.settings.bus.relay_enabled {
-        ctx.tasks
-            .spawn("identity-outbox-relay", ctx.relay.clone().run());
-    }
+    ctx.start_relay();
     let db = ctx.db.clone();
     let auth = &ctx.settings.auth;
     let hasher = Hasher::new(auth.hash_concurrency, auth.hash_queue);

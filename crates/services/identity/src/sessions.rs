@@ -20,12 +20,17 @@ use crate::store::{accounts, sessions};
 pub(crate) const CUSTOMER: &str = "customer";
 pub(crate) const STAFF: &str = "staff";
 
-/// `{access_token, refresh_token, token_type, expires_in}`.
+/// `{access_token, refresh_token, token_type, expires_in}`; with `use_cookies` only
+/// `{token_type: "Cookie", expires_in}`, the tokens being in HttpOnly cookies.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenPair {
+    /// Absent when the tokens were set as cookies.
+    #[schema(required = false)]
     pub access_token: String,
+    /// Absent when the tokens were set as cookies.
+    #[schema(required = false)]
     pub refresh_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `Cookie` when the tokens were set as cookies.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,

@@ -14,6 +14,7 @@
 //! reservation answers and payments' outcomes.
 
 mod domain;
+mod events;
 mod http;
 mod lifecycle;
 mod migrations;
@@ -24,6 +25,7 @@ mod store;
 
 use std::sync::Arc;
 
+use platform::changes::Changes;
 use platform::events::Consumer;
 use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
@@ -38,6 +40,8 @@ pub const NAME: &str = "orders";
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub ctx: ServiceContext,
+    /// Change hints for orders: what long polls and event streams wait on.
+    pub changes: Changes,
     /// Woken whenever a catalog product event is recorded.
     pub products_seen: Arc<Notify>,
     /// Quotes shipping at checkout.
@@ -46,17 +50,25 @@ pub(crate) struct AppState {
 
 platform::service_state!(AppState);
 
+/// The service's part of the OpenAPI document, for processes that serve the whole
+/// document without running the service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    http::routes().into_openapi()
+}
+
 /// Starts orders; `shipping` quotes at checkout (in-process or over HTTP, as composed).
 pub async fn start(
     ctx: ServiceContext,
     shipping: Arc<dyn ShippingQuotes>,
 ) -> anyhow::Result<ServiceParts> {
-    if ctx.settings.bus.relay_enabled {
-        ctx.tasks
-            .spawn("orders-outbox-relay", ctx.relay.clone().run());
-    }
-    ctx.tasks
-        .spawn("orders-expiry", lifecycle::expire_unpaid(ctx.clone()));
+    ctx.start_relay();
+    // Hints to the long polls and event streams of orders, from whichever replica
+    // commits the change.
+    let changes = Changes::new(&ctx.db, "orders", &ctx.tasks);
+    ctx.tasks.spawn(
+        "orders-expiry",
+        lifecycle::expire_unpaid(ctx.clone(), changes.clone()),
+    );
     let products_seen = Arc::new(Notify::new());
     let consumers = [
         Consumer {
@@ -64,13 +76,17 @@ pub async fn start(
             filter: "catalog.>".into(),
             handler: Arc::new(replication::FollowCatalog {
                 ctx: ctx.clone(),
+                changes: changes.clone(),
                 products_seen: products_seen.clone(),
             }),
         },
         Consumer {
             name: "orders-payments".into(),
             filter: "payments.>".into(),
-            handler: Arc::new(saga::FollowPayments { ctx: ctx.clone() }),
+            handler: Arc::new(saga::FollowPayments {
+                ctx: ctx.clone(),
+                changes: changes.clone(),
+            }),
         },
         Consumer {
             name: "orders-identity".into(),
@@ -85,6 +101,7 @@ pub async fn start(
     Ok(ServiceParts {
         router: http::router(AppState {
             ctx,
+            changes,
             products_seen,
             shipping,
         }),

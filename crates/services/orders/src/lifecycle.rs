@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use contracts::orders::OrderCancelled;
+use platform::changes::Changes;
 use platform::events::outbox;
 use platform::service::ServiceContext;
 use sea_orm::DatabaseTransaction;
@@ -18,6 +19,7 @@ use crate::store::replicas;
 /// Cancels `order_id` if its status still allows it; `None` when it does not.
 pub(crate) async fn cancel(
     ctx: &ServiceContext,
+    changes: &Changes,
     order_id: Uuid,
     reason: &str,
 ) -> anyhow::Result<Option<Order>> {
@@ -32,6 +34,7 @@ pub(crate) async fn cancel(
     let updated = orders::get(&txn, order_id).await?;
     txn.commit().await?;
     ctx.relay.wake();
+    changes.committed(order_id).await;
     Ok(updated)
 }
 
@@ -61,7 +64,7 @@ pub(crate) async fn cancel_in(
 
 /// Cancels orders left unpaid past `orders.payment_timeout_mins`, every
 /// `orders.expiry_sweep_secs`.
-pub(crate) async fn expire_unpaid(ctx: ServiceContext) -> anyhow::Result<()> {
+pub(crate) async fn expire_unpaid(ctx: ServiceContext, changes: Changes) -> anyhow::Result<()> {
     let settings = ctx.settings.orders.clone();
     let mut tick = tokio::time::interval(Duration::from_secs(settings.expiry_sweep_secs.max(1)));
     let timeout = chrono::Duration::minutes(
@@ -78,7 +81,7 @@ pub(crate) async fn expire_unpaid(ctx: ServiceContext) -> anyhow::Result<()> {
             }
         };
         for order in due {
-            match cancel(&ctx, order.id, "payment not received in time").await {
+            match cancel(&ctx, &changes, order.id, "payment not received in time").await {
                 Ok(Some(_)) => tracing::info!(order_id = %order.id, "unpaid order expired"),
                 Ok(None) => {}
                 Err(e) => {

@@ -3,35 +3,43 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use contracts::catalog::{StockChanged, StockRejected, StockReserved};
-use contracts::identity::{
-    AddressDeleted, AddressSaved, CustomerRegistered, CustomerUpdated, CustomerVerified,
-};
-use contracts::{Envelope, Event};
+use contracts::Envelope;
+use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
+use platform::changes::Changes;
 use platform::events::Handler;
 use platform::service::ServiceContext;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
+use crate::events::{FromCatalog, FromIdentity};
 use crate::store::replicas;
 
 pub(crate) struct FollowCatalog {
     pub ctx: ServiceContext,
+    pub changes: Changes,
     pub products_seen: Arc<Notify>,
 }
 
 #[async_trait]
 impl Handler for FollowCatalog {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        if let Some(product) = contracts::catalog::product_snapshot(envelope)? {
-            replicas::record_product(&self.ctx.db, &product).await?;
-            self.products_seen.notify_waiters();
-        } else if envelope.is::<StockChanged>() {
-            replicas::record_stock(&self.ctx.db, &envelope.decode()?).await?;
-        } else if envelope.is::<StockReserved>() {
-            crate::saga::stock_reserved(&self.ctx, envelope.decode()?).await?;
-        } else if envelope.is::<StockRejected>() {
-            crate::saga::stock_rejected(&self.ctx, envelope.decode()?).await?;
+        match FromCatalog::decode(envelope)? {
+            Some(
+                FromCatalog::ProductCreated(ProductCreated { product })
+                | FromCatalog::ProductUpdated(ProductUpdated { product })
+                | FromCatalog::ProductArchived(ProductArchived { product }),
+            ) => {
+                replicas::record_product(&self.ctx.db, &product).await?;
+                self.products_seen.notify_waiters();
+            }
+            Some(FromCatalog::StockChanged(e)) => replicas::record_stock(&self.ctx.db, &e).await?,
+            Some(FromCatalog::StockReserved(e)) => {
+                crate::saga::stock_reserved(&self.ctx, &self.changes, e).await?
+            }
+            Some(FromCatalog::StockRejected(e)) => {
+                crate::saga::stock_rejected(&self.ctx, &self.changes, e).await?
+            }
+            None => {}
         }
         Ok(())
     }
@@ -45,47 +53,37 @@ pub(crate) struct FollowIdentity {
 impl Handler for FollowIdentity {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
         let version = envelope.aggregate_version;
-        let t = envelope.event_type.as_str();
-        if t == CustomerRegistered::TYPE {
-            let e: CustomerRegistered = envelope.decode()?;
-            replicas::record_customer(
-                &self.db,
-                e.customer_id,
-                &e.email,
-                &e.name,
-                Some(false),
-                version,
-            )
-            .await?;
-        } else if t == CustomerVerified::TYPE {
-            let e: CustomerVerified = envelope.decode()?;
+        let db = &self.db;
+        match FromIdentity::decode(envelope)? {
+            Some(FromIdentity::Registered(e)) => {
+                replicas::record_customer(
+                    db,
+                    e.customer_id,
+                    &e.email,
+                    &e.name,
+                    Some(false),
+                    version,
+                )
+                .await?
+            }
             // The event carries no name; an empty one keeps what is known.
-            replicas::record_customer(&self.db, e.customer_id, &e.email, "", Some(true), version)
-                .await?;
-        } else if t == CustomerUpdated::TYPE {
-            let e: CustomerUpdated = envelope.decode()?;
-            replicas::record_customer(
-                &self.db,
-                e.customer_id,
-                &e.email,
-                &e.name,
-                Some(e.email_verified),
-                version,
-            )
-            .await?;
-        } else if t == AddressSaved::TYPE {
-            let e: AddressSaved = envelope.decode()?;
-            replicas::record_address(
-                &self.db,
-                e.address_id,
-                e.customer_id,
-                Some(&e.address),
-                version,
-            )
-            .await?;
-        } else if t == AddressDeleted::TYPE {
-            let e: AddressDeleted = envelope.decode()?;
-            replicas::record_address(&self.db, e.address_id, e.customer_id, None, version).await?;
+            Some(FromIdentity::Verified(e)) => {
+                replicas::record_customer(db, e.customer_id, &e.email, "", Some(true), version)
+                    .await?
+            }
+            Some(FromIdentity::Updated(e)) => {
+                let verified = Some(e.email_verified);
+                replicas::record_customer(db, e.customer_id, &e.email, &e.name, verified, version)
+                    .await?
+            }
+            Some(FromIdentity::AddressSaved(e)) => {
+                let address = Some(&e.address);
+                replicas::record_address(db, e.address_id, e.customer_id, address, version).await?
+            }
+            Some(FromIdentity::AddressDeleted(e)) => {
+                replicas::record_address(db, e.address_id, e.customer_id, None, version).await?
+            }
+            None => {}
         }
         Ok(())
     }

@@ -51,6 +51,12 @@ impl Handler for FollowProducts {
     }
 }
 
+/// The service's part of the OpenAPI document, for processes that serve the whole
+/// document without running the service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    http::routes().into_openapi()
+}
+
 pub async fn start(ctx: ServiceContext) -> anyhow::Result<ServiceParts> {
     let replica = Consumer {
         name: "shipping-catalog".into(),

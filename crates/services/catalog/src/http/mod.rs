@@ -17,6 +17,12 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter {
+    routes().with_state(state)
+}
+
+/// Every route of the service with its OpenAPI declaration, before it has a state: the
+/// service's part of the API document, which every process serves whole.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(audit::router())
         .merge(categories::router())
@@ -26,7 +32,6 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
         .merge(review_moderation::router())
         .merge(stock::router())
         .merge(storefront::router())
-        .with_state(state)
 }
 
 /// Tells "absent" (keep) from `null` (clear) for optional fields in a partial update.

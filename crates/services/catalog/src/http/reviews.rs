@@ -73,7 +73,7 @@ pub(super) fn review_view(r: Review) -> ReviewView {
 /// then drops the product's cached answers so its next read shows the new rating.
 pub(super) async fn commit_with_rating(
     s: &AppState,
-    txn: DatabaseTransaction,
+    txn: platform::db::WriteTxn,
     product: &Product,
     change: Contribution,
 ) -> ApiResult<()> {

@@ -2,8 +2,6 @@
 //! product body, one helper per catalog endpoint and cursor paging, and a shop whose
 //! customers buy and review.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::shop::{paid_order, product, shipping_to_indonesia};
@@ -262,33 +260,7 @@ pub async fn post_review(
     app.post(&reviews_path(product_id), Some(token), body).await
 }
 
-/// Posts a buyer's review. Orders announces a payment on the bus, so catalog hears of
-/// the purchase a moment after the order reads `paid`: while the answer is
-/// `purchase_required`, this asks again, for up to `testkit::shop::PATIENCE`.
-pub async fn post_as_buyer(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: &Value,
-) -> TestResponse {
-    let deadline = tokio::time::Instant::now() + testkit::shop::PATIENCE;
-    loop {
-        let sent = client.post(url).bearer_auth(token).json(body).send();
-        let res = TestApp::read(sent.await.expect("request sent")).await;
-        if res.body["code"] != "purchase_required" || tokio::time::Instant::now() > deadline {
-            return res;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A buyer's review, expecting 201; returns it.
-pub async fn review(app: &TestApp, token: &str, product_id: &str, body: Value) -> Value {
-    let url = app.url(&reviews_path(product_id));
-    let res = post_as_buyer(&app.client, &url, token, &body).await;
-    res.assert_status(201);
-    res.body
-}
+pub use testkit::shop::{post_as_buyer, review};
 
 /// The product's public `rating` summary.
 pub async fn rating(app: &TestApp, product_id: &str) -> Value {

@@ -13,6 +13,12 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter {
+    routes().with_state(state)
+}
+
+/// Every route of the service with its OpenAPI declaration, before it has a state: the
+/// service's part of the API document, which every process serves whole.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::router())
         .merge(me::router())
@@ -20,5 +26,4 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
         .merge(staff_auth::router())
         .merge(staff::router())
         .merge(jwks::router())
-        .with_state(state)
 }

@@ -18,7 +18,7 @@ pub async fn a_paid_order_mails_the_customer_that_it_was_placed_and_paid(backend
 
     let order = paid_order(&app, &token, &product_id, 2).await;
     let id = order["id"].as_str().expect("order id");
-    let reference = id[..8].to_ascii_uppercase();
+    let reference = id[id.len() - 8..].to_ascii_uppercase();
     let mug = order["lines"][0]["name"].as_str().expect("line name");
     let total = order["totals"]["total"].as_i64().expect("total");
     let total = format!("USD {}.{:02}", total / 100, total % 100);

@@ -170,6 +170,7 @@ async fn set_status(
     let answer = view(&txn, updated).await?;
     txn.commit().await?;
     s.ctx.relay.wake();
+    s.changes.committed(id).await;
     Ok(with_etag(answer, version))
 }
 

@@ -1,9 +1,12 @@
-//! Orders' HTTP surface: the cart, the wishlist, checkout, orders and fulfilment.
+//! Orders' HTTP surface: the cart, the wishlist, checkout, orders, fulfilment and the
+//! staff dashboard's figures.
 
 mod cart;
 mod checkout;
 mod fulfilment;
+mod live;
 mod orders;
+mod summary;
 mod wishlist;
 
 use std::time::Duration;
@@ -17,13 +20,19 @@ use crate::AppState;
 use crate::store::replicas::{self, Product};
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter {
+    routes().with_state(state)
+}
+
+/// Every route of the service with its OpenAPI declaration, before it has a state: the
+/// service's part of the API document, which every process serves whole.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(cart::router())
         .merge(checkout::router())
         .merge(fulfilment::router())
         .merge(orders::router())
+        .merge(summary::router())
         .merge(wishlist::router())
-        .with_state(state)
 }
 
 /// How long a request waits to hear of a product catalog has just created.

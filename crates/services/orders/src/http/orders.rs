@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::live::{self, WaitQuery};
 use crate::AppState;
 use crate::domain::order;
 use crate::store::orders::{self, Order};
@@ -23,6 +24,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_my_orders))
         .routes(routes!(get_order))
+        .routes(routes!(live::order_events))
         .routes(routes!(cancel_order))
         .routes(routes!(list_all_orders))
 }
@@ -232,26 +234,25 @@ async fn list_all_orders(
     Ok(Json(page_of(&s.ctx.db, rows, limit).await?))
 }
 
-/// One order, for its owner or staff.
+/// One order, for its owner or staff. With `wait_for_change_from` it is a long poll:
+/// the answer comes when the order's version moves past the one given (woken by the
+/// commit that moves it) or when `timeout_ms` ends, whichever is first.
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Order id")),
-    responses((status = 200, body = OrderView), (status = 401, body = platform::error::Problem), (status = 404, body = platform::error::Problem)))]
+    params(("id" = Uuid, Path, description = "Order id"), WaitQuery),
+    responses((status = 200, body = OrderView), (status = 401, body = platform::error::Problem), (status = 404, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem)))]
 async fn get_order(
     State(s): State<AppState>,
-    MaybeStaff(staff): MaybeStaff,
+    staff: MaybeStaff,
     customer: Result<CustomerAuth, ApiError>,
     Path(id): Path<Uuid>,
+    ApiQuery(wait): ApiQuery<WaitQuery>,
 ) -> ApiResult<axum::response::Response> {
-    // Staff see every order; a customer only their own.
-    let owner = match (staff, customer) {
-        (Some(_), _) => None,
-        (None, Ok(me)) => Some(me.customer_id),
-        (None, Err(e)) => return Err(e),
+    let owner = live::reader(staff, customer)?;
+    let order = match wait.wait()? {
+        Some((from, timeout)) => live::after_change(&s, id, owner, from, timeout).await?,
+        None => live::readable(&s, id, owner).await?,
     };
-    let order = orders::get(&s.ctx.db, id)
-        .await?
-        .filter(|o| owner.is_none_or(|c| o.customer_id == c))
-        .ok_or_else(|| ApiError::not_found("order"))?;
     let version = order.version;
     Ok(with_etag(view(&s.ctx.db, order).await?, version))
 }
@@ -271,7 +272,7 @@ async fn cancel_order(
         .await?
         .filter(|o| o.customer_id == me.customer_id)
         .ok_or_else(|| ApiError::not_found("order"))?;
-    let cancelled = crate::lifecycle::cancel(&s.ctx, id, "cancelled by the customer")
+    let cancelled = crate::lifecycle::cancel(&s.ctx, &s.changes, id, "cancelled by the customer")
         .await?
         .ok_or_else(|| {
             ApiError::conflict(

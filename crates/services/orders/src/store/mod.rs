@@ -3,3 +3,4 @@
 pub mod carts;
 pub mod orders;
 pub mod replicas;
+pub mod summary;

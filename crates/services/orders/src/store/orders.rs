@@ -156,7 +156,9 @@ pub async fn set_tracking<C: ConnectionTrait>(
 }
 
 /// Records what payments last said of the order's payment, unless a newer word is held.
-/// The checkout URL, once known, is kept whatever the order of events.
+/// The checkout URL, once known, is kept whatever the order of events. News of the
+/// payment is a change to the order: its version moves, so a client waiting on the
+/// version sees the payment appear.
 pub async fn record_payment<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
@@ -168,6 +170,7 @@ pub async fn record_payment<C: ConnectionTrait>(
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
         "UPDATE orders SET payment_id = $1, payment_checkout_url = COALESCE($2, payment_checkout_url), \
+         version = version + CASE WHEN payment_version < $3 THEN 1 ELSE 0 END, \
          payment_status = CASE WHEN payment_version < $3 THEN $4 ELSE payment_status END, \
          payment_version = CASE WHEN payment_version < $3 THEN $3 ELSE payment_version END WHERE id = $5",
         [

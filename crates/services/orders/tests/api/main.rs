@@ -5,7 +5,9 @@ mod admin;
 mod cart;
 mod checkout;
 mod lifecycle;
+mod live;
 mod saga;
+mod soak;
 mod wishlist;
 
 use std::time::Duration;

@@ -1,8 +1,6 @@
 //! The checkout saga's first step: catalog reserves every line of an order or none, and
 //! the order follows (`awaiting_payment` or `rejected`). Never oversold, under races.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::{Backend, TestApp};
@@ -17,19 +15,7 @@ const UNITS: i64 = 10;
 
 /// The order once the saga has moved it on from `pending`.
 pub async fn settled(app: &TestApp, token: &str, id: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let res = app.get(&format!("/api/v1/orders/{id}"), Some(token)).await;
-        res.assert_status(200);
-        if res.body["status"] != "pending" {
-            return res.body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "order {id} stuck in pending"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    testkit::shop::order_when(app, token, id, "past pending", |o| o["status"] != "pending").await
 }
 
 pub async fn stock(app: &TestApp, staff: &str, product_id: &str) -> Value {
@@ -58,7 +44,12 @@ pub async fn an_order_reserves_its_stock_or_is_rejected(backend: Backend) {
         .map(|t| t["status"].as_str().expect("status"))
         .collect();
     assert_eq!(steps, ["pending", "awaiting_payment"]);
-    assert_eq!(order["version"], 2);
+    // Two status changes, and the payment's arrival may have moved it once more.
+    assert!(
+        order["version"]
+            .as_i64()
+            .is_some_and(|v| (2..=3).contains(&v))
+    );
     assert_eq!(
         stock(&app, &inventory, &mug).await,
         json!({"on_hand": 10, "reserved": 2, "available": 8, "version": 2})

@@ -9,9 +9,14 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub(crate) fn router(state: AppState) -> OpenApiRouter {
+    routes().with_state(state)
+}
+
+/// Every route of the service with its OpenAPI declaration, before it has a state: the
+/// service's part of the API document, which every process serves whole.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(zones::router())
         .merge(rates::router())
         .merge(quote::router())
-        .with_state(state)
 }
