@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         (name = "shipping", description = "Shipping zones, rates and quotes"),
         (name = "orders", description = "Cart, wishlist, checkout and orders"),
         (name = "payments", description = "Payments, provider webhooks and refunds"),
+        (name = "operations", description = "The event bus as operators see it: dead letters to replay or discard"),
         (name = "development", description = "Aids available only in development setups"),
     )
 )]

@@ -17,19 +17,21 @@
 //! small pool and never wait for the writer (WAL).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use tokio::sync::Notify;
 
 use super::{Consumer, DeadLetter, Envelope, EventBus, lanes, subject_matches};
 use crate::config::BusSettings;
 use crate::tasks::{Phase, Tasks};
+
+mod dead_letters;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS bus_events (
@@ -141,6 +143,7 @@ impl EmbeddedBus {
             saved: cursor,
             saved_at: std::time::Instant::now(),
             glob: glob(&consumer.filter),
+            replays_seen: self.wakers.replays.load(Ordering::Acquire),
             next_retry_ms: self.next_retry(consumer).await?,
         })
     }
@@ -162,6 +165,11 @@ impl EmbeddedBus {
 
     /// Delivers what is due for `consumer`; returns whether it should look again at once.
     async fn poll(&self, consumer: &Consumer, at: &mut Position) -> anyhow::Result<bool> {
+        let replays = self.wakers.replays.load(Ordering::Acquire);
+        if replays != at.replays_seen {
+            at.replays_seen = replays;
+            at.next_retry_ms = self.next_retry(consumer).await?;
+        }
         if at.next_retry_ms.is_some_and(|due| due <= now_ms()) {
             self.poll_retries(consumer).await?;
             at.next_retry_ms = self.next_retry(consumer).await?;
@@ -397,6 +405,8 @@ struct Position {
     glob: String,
     /// When the earliest pending retry is due.
     next_retry_ms: Option<i64>,
+    /// The log's replay count when `next_retry_ms` was read.
+    replays_seen: u64,
 }
 
 /// The consumers of one log and the filters they read with. Appending wakes only the
@@ -406,6 +416,9 @@ struct Position {
 #[derive(Default)]
 struct Wakers {
     consumers: Mutex<Vec<(String, Weak<Notify>)>>,
+    /// Bumped when an operator replays a dead letter: consumers keep when their next
+    /// retry is due in memory, and look again when this moves.
+    replays: AtomicU64,
 }
 
 impl Wakers {
@@ -530,31 +543,23 @@ impl EventBus for EmbeddedBus {
     }
 
     async fn dead_letters(&self, limit: usize) -> anyhow::Result<Vec<DeadLetter>> {
-        let rows = self
-            .reader
-            .query_all_raw(Self::stmt(
-                "SELECT r.consumer, r.attempts, r.last_error, r.dead_at, e.body
-                 FROM bus_retries r JOIN bus_events e ON e.seq = r.seq
-                 WHERE r.dead_at IS NOT NULL ORDER BY r.dead_at DESC LIMIT $1",
-                [(limit as i64).into()],
-            ))
-            .await?;
-        rows.into_iter()
-            .map(|row| {
-                let body: String = row.try_get("", "body")?;
-                let envelope: Envelope = serde_json::from_str(&body)?;
-                let dead_at: String = row.try_get("", "dead_at")?;
-                let attempts: i32 = row.try_get("", "attempts")?;
-                Ok(DeadLetter {
-                    consumer: row.try_get("", "consumer")?,
-                    event_id: envelope.id.to_string(),
-                    event_type: envelope.event_type,
-                    attempts: attempts as u32,
-                    last_error: row.try_get("", "last_error")?,
-                    dead_at: DateTime::parse_from_rfc3339(&dead_at)?.with_timezone(&Utc),
-                })
-            })
-            .collect()
+        self.list_dead(limit).await
+    }
+
+    async fn dead_letter(&self, id: &str) -> anyhow::Result<Option<DeadLetter>> {
+        self.find_dead(id).await
+    }
+
+    async fn dead_letter_count(&self) -> anyhow::Result<u64> {
+        self.count_dead().await
+    }
+
+    async fn replay_dead_letter(&self, id: &str) -> anyhow::Result<bool> {
+        self.replay_dead(id).await
+    }
+
+    async fn discard_dead_letter(&self, id: &str) -> anyhow::Result<bool> {
+        self.discard_dead(id).await
     }
 
     async fn ping(&self) -> anyhow::Result<()> {

@@ -344,33 +344,70 @@ impl EventBus for JetStreamBus {
         let mut seq = last;
         while seq >= first && seq > 0 && out.len() < limit {
             if let Ok(msg) = stream.get_raw_message(seq).await {
-                let header = |name: &str| {
-                    msg.headers
-                        .get(name)
-                        .map(|v| v.as_str().to_owned())
-                        .unwrap_or_default()
-                };
-                let envelope: Option<Envelope> = serde_json::from_slice(&msg.payload).ok();
-                out.push(DeadLetter {
-                    consumer: header("Mercato-Consumer"),
-                    event_id: envelope
-                        .as_ref()
-                        .map(|e| e.id.to_string())
-                        .unwrap_or_default(),
-                    event_type: envelope
-                        .map(|e| e.event_type)
-                        .unwrap_or_else(|| header("Mercato-Subject")),
-                    attempts: header("Mercato-Attempts").parse().unwrap_or(0),
-                    last_error: header("Mercato-Error"),
-                    dead_at: Utc
-                        .timestamp_opt(msg.time.unix_timestamp(), 0)
-                        .single()
-                        .unwrap_or_else(Utc::now),
-                });
+                out.push(letter(seq, &msg));
             }
             seq -= 1;
         }
         Ok(out)
+    }
+
+    async fn dead_letter(&self, id: &str) -> anyhow::Result<Option<DeadLetter>> {
+        let Some(seq) = id.parse::<u64>().ok().filter(|s| *s > 0) else {
+            return Ok(None);
+        };
+        let stream = self.stream("deadletter").await?;
+        Ok(stream
+            .get_raw_message(seq)
+            .await
+            .ok()
+            .map(|msg| letter(seq, &msg)))
+    }
+
+    async fn dead_letter_count(&self) -> anyhow::Result<u64> {
+        let mut stream = self.stream("deadletter").await?;
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| anyhow!("reading dead letters: {e}"))?;
+        Ok(info.state.messages)
+    }
+
+    /// Publishes the event again on its own subject, under a message id of its own so
+    /// the server's duplicate window does not swallow it, then deletes the dead letter.
+    /// Every consumer of that subject receives it once more; those that handled it
+    /// already find it in their inbox.
+    async fn replay_dead_letter(&self, id: &str) -> anyhow::Result<bool> {
+        let Some(seq) = id.parse::<u64>().ok().filter(|s| *s > 0) else {
+            return Ok(false);
+        };
+        let stream = self.stream("deadletter").await?;
+        let Ok(msg) = stream.get_raw_message(seq).await else {
+            return Ok(false);
+        };
+        let subject = msg
+            .headers
+            .get("Mercato-Subject")
+            .map(|v| v.as_str().to_owned())
+            .context("a dead letter without its subject")?;
+        let publish = jetstream::context::Publish::build()
+            .payload(msg.payload.clone())
+            .message_id(format!("replay-{}-{seq}", self.settings.namespace));
+        self.js
+            .send_publish(subject, publish)
+            .await
+            .map_err(|e| anyhow!("replaying a dead letter: {e}"))?
+            .await
+            .map_err(|e| anyhow!("replayed dead letter not acknowledged: {e}"))?;
+        self.discard_dead_letter(id).await?;
+        Ok(true)
+    }
+
+    async fn discard_dead_letter(&self, id: &str) -> anyhow::Result<bool> {
+        let Some(seq) = id.parse::<u64>().ok().filter(|s| *s > 0) else {
+            return Ok(false);
+        };
+        let stream = self.stream("deadletter").await?;
+        Ok(stream.delete_message(seq).await.is_ok())
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
@@ -424,5 +461,33 @@ where
             handed,
             "handed back unhandled messages on shutdown"
         );
+    }
+}
+
+/// A message of the dead-letter stream as the operator sees it.
+fn letter(seq: u64, msg: &jetstream::message::StreamMessage) -> DeadLetter {
+    let header = |name: &str| {
+        msg.headers
+            .get(name)
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let envelope: Option<Envelope> = serde_json::from_slice(&msg.payload).ok();
+    DeadLetter {
+        id: seq.to_string(),
+        consumer: header("Mercato-Consumer"),
+        event_id: envelope
+            .as_ref()
+            .map(|e| e.id.to_string())
+            .unwrap_or_default(),
+        event_type: envelope
+            .map(|e| e.event_type)
+            .unwrap_or_else(|| header("Mercato-Subject")),
+        attempts: header("Mercato-Attempts").parse().unwrap_or(0),
+        last_error: header("Mercato-Error"),
+        dead_at: Utc
+            .timestamp_opt(msg.time.unix_timestamp(), 0)
+            .single()
+            .unwrap_or_else(Utc::now),
     }
 }

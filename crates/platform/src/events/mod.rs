@@ -60,8 +60,10 @@ pub struct Consumer {
 }
 
 /// An event a consumer gave up on, for an operator to inspect.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DeadLetter {
+    /// The bus's name for it, to replay or discard it by.
+    pub id: String,
     pub consumer: String,
     pub event_id: String,
     pub event_type: String,
@@ -95,6 +97,15 @@ pub trait EventBus: Send + Sync + 'static {
     ) -> anyhow::Result<()>;
     /// Events given up on, newest first.
     async fn dead_letters(&self, limit: usize) -> anyhow::Result<Vec<DeadLetter>>;
+    /// Dead letter `id`, if there is one.
+    async fn dead_letter(&self, id: &str) -> anyhow::Result<Option<DeadLetter>>;
+    /// How many events are given up on.
+    async fn dead_letter_count(&self) -> anyhow::Result<u64>;
+    /// Hands dead letter `id` back to its consumer, with a full set of attempts; false
+    /// when there is no such dead letter (replayed or discarded meanwhile).
+    async fn replay_dead_letter(&self, id: &str) -> anyhow::Result<bool>;
+    /// Drops dead letter `id` for good; false when there is none.
+    async fn discard_dead_letter(&self, id: &str) -> anyhow::Result<bool>;
     /// Whether the bus is reachable, for `/readyz`.
     async fn ping(&self) -> anyhow::Result<()>;
 }

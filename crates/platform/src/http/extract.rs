@@ -177,19 +177,29 @@ where
     }
 }
 
+/// Reads the query string, naming the parameter a bad value was given for (`limit`),
+/// as a body's field errors do, instead of one message for the whole query.
 fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{query}").parse().map_err(|_| {
-            ApiError::bad_request("malformed_query", "the query string is not valid")
-        })?,
-    )
-    .map(|q| q.0)
-    .map_err(|e| {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner().to_string();
+        let field = if path == "." {
+            missing_field_name(&inner).unwrap_or_else(|| "query".into())
+        } else {
+            path
+        };
         ApiError::Validation(vec![FieldError {
-            field: "query".into(),
-            message: e.body_text(),
+            field,
+            message: inner,
         }])
     })
+}
+
+/// `missing field `x`` names `x`.
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -217,6 +227,24 @@ mod tests {
             }
             other => panic!("expected validation error, got {other:?}"),
         }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "fields exist to be deserialised")]
+    struct Filters {
+        limit: Option<u32>,
+        in_stock: Option<bool>,
+        q: String,
+    }
+
+    #[test]
+    fn a_bad_query_parameter_is_named() {
+        let field = |q: &str| field_of(serde_urlencoded_deserializer::<Filters>(q).unwrap_err()).0;
+        assert_eq!(field("q=a&limit=abc"), "limit");
+        assert_eq!(field("q=a&limit=-1"), "limit");
+        assert_eq!(field("q=a&in_stock=maybe"), "in_stock");
+        assert_eq!(field("limit=1"), "q");
+        assert!(serde_urlencoded_deserializer::<Filters>("q=tea%20cup&limit=5").is_ok());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! readiness, and the OpenAPI document with its docs page.
 
 mod client_ip;
+pub mod dead_letters;
 mod docs;
 mod extract;
 mod health;

@@ -174,6 +174,18 @@ impl platform::events::EventBus for Flaky {
     ) -> anyhow::Result<Vec<platform::events::DeadLetter>> {
         self.inner.dead_letters(limit).await
     }
+    async fn dead_letter(&self, id: &str) -> anyhow::Result<Option<platform::events::DeadLetter>> {
+        self.inner.dead_letter(id).await
+    }
+    async fn dead_letter_count(&self) -> anyhow::Result<u64> {
+        self.inner.dead_letter_count().await
+    }
+    async fn replay_dead_letter(&self, id: &str) -> anyhow::Result<bool> {
+        self.inner.replay_dead_letter(id).await
+    }
+    async fn discard_dead_letter(&self, id: &str) -> anyhow::Result<bool> {
+        self.inner.discard_dead_letter(id).await
+    }
     async fn ping(&self) -> anyhow::Result<()> {
         self.inner.ping().await
     }

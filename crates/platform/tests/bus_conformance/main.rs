@@ -427,6 +427,7 @@ async fn an_outbox_event_committed_before_a_crash_is_delivered_after_restart(h: 
 }
 
 mod batches;
+mod dead_letters;
 
 macro_rules! conformance {
     ($($module:ident :: $name:ident),* $(,)?) => {
@@ -474,6 +475,7 @@ conformance!(
     batches::many_aggregates_arrive_once_each_and_in_order_per_aggregate,
     batches::one_failing_event_in_a_batch_is_dead_lettered_alone,
     batches::a_failed_publish_then_a_relay_restart_delivers_once_in_order,
+    dead_letters::a_dead_letter_is_replayed_to_its_consumer_or_discarded_for_good,
 );
 
 mod sweeps;
