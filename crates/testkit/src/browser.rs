@@ -45,7 +45,44 @@ pub struct Browser {
     http: reqwest::Client,
     /// Names the screenshot left if the test fails.
     name: String,
-    _profile: tempfile::TempDir,
+    width: u32,
+    /// Chromium's profile (cookies among it), kept across `restart`.
+    profile: tempfile::TempDir,
+}
+
+/// A WebDriver session: a headless Chromium on `profile`, `width` pixels wide.
+async fn new_session(
+    http: &reqwest::Client,
+    base: &str,
+    width: u32,
+    profile: &std::path::Path,
+) -> String {
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", "--disable-extensions",
+                format!("--window-size={width},1000"),
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    }}});
+    let res: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .expect("a session")
+        .json()
+        .await
+        .expect("json");
+    res["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no WebDriver session: {res}"))
+        .to_owned()
 }
 
 /// A found element.
@@ -81,39 +118,15 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic", "--disable-extensions",
-                    format!("--window-size={width},1000"),
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }
-        }}});
-        let res: Value = http
-            .post(format!("{base}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .expect("a session")
-            .json()
-            .await
-            .expect("json");
-        let session = res["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no WebDriver session: {res}"))
-            .to_owned();
+        let session = new_session(&http, &base, width, profile.path()).await;
         let browser = Self {
             driver,
             base,
             session,
             http,
             name: name.to_owned(),
-            _profile: profile,
+            width,
+            profile,
         };
         browser
             .call(
@@ -123,6 +136,19 @@ impl Browser {
             )
             .await;
         browser
+    }
+
+    /// Closes the browser, as a visitor quitting it would (Chromium keeps the cookies
+    /// that outlive the browser in its profile and drops the session ones), and opens
+    /// it again on the same profile.
+    pub async fn restart(&mut self) {
+        let url = format!("{}/session/{}", self.base, self.session);
+        self.http
+            .delete(&url)
+            .send()
+            .await
+            .expect("closing the browser");
+        self.session = new_session(&self.http, &self.base, self.width, self.profile.path()).await;
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {

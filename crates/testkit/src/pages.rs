@@ -40,6 +40,16 @@ impl Page {
         self
     }
 
+    #[track_caller]
+    pub fn assert_lacks(&self, text: &str) -> &Self {
+        assert!(
+            !self.html.contains(text),
+            "the page shows {text:?}: {:.3000}",
+            self.html
+        );
+        self
+    }
+
     /// The value of the input `name` (hidden or visible), as the page rendered it: the
     /// `value` attribute of the first `<input>` tag carrying that name, in any order of
     /// attributes.

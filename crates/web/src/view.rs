@@ -16,17 +16,61 @@ pub struct Layout {
     pub signed_in: bool,
     /// The search box's words, kept on listing pages.
     pub query: String,
+    /// Units in the signed-in visitor's cart, shown beside the header's cart link;
+    /// `None` when nobody is signed in or the cart could not be read (a page never
+    /// fails for its header).
+    pub cart_count: Option<i64>,
+}
+
+/// The header's cart count: "3", and " items" for screen readers.
+pub struct CartBadge {
+    pub count: i64,
+    pub unit: &'static str,
+}
+
+/// Only the count is read of the cart here.
+#[derive(Deserialize)]
+struct CartCount {
+    item_count: i64,
 }
 
 impl Layout {
-    pub fn for_visitor(web: &crate::WebState, visitor: &Visitor) -> Self {
+    /// The frame for `visitor`, with their cart's count when signed in.
+    pub async fn for_visitor(web: &crate::WebState, visitor: &Visitor) -> Self {
+        let count = if visitor.signed_in {
+            web.api
+                .get::<CartCount>(&visitor.caller, "/api/v1/cart")
+                .await
+                .ok()
+                .map(|c| c.item_count)
+        } else {
+            None
+        };
+        Self::with_cart_count(web, visitor, count)
+    }
+
+    /// The frame when the page read the cart itself.
+    pub fn with_cart_count(
+        web: &crate::WebState,
+        visitor: &Visitor,
+        cart_count: Option<i64>,
+    ) -> Self {
         Self {
             shop: web.shop.to_string(),
             css: assets::css_url(),
             htmx: assets::htmx_url(),
             signed_in: visitor.signed_in,
             query: String::new(),
+            cart_count: cart_count.filter(|_| visitor.signed_in),
         }
+    }
+
+    /// Nothing is shown for an empty cart.
+    pub fn cart_badge(&self) -> Option<CartBadge> {
+        self.cart_count.filter(|n| *n > 0).map(|count| CartBadge {
+            count,
+            unit: if count == 1 { "item" } else { "items" },
+        })
     }
 
     /// For pages rendered without a visitor (the 404 fallback).
@@ -37,6 +81,7 @@ impl Layout {
             htmx: assets::htmx_url(),
             signed_in: false,
             query: String::new(),
+            cart_count: None,
         }
     }
 }

@@ -90,7 +90,7 @@ struct FormView {
     form: Form,
 }
 
-pub(super) fn show(
+pub(super) async fn show(
     web: &WebState,
     visitor: &Visitor,
     page: FormPage,
@@ -100,7 +100,7 @@ pub(super) fn show(
     render_status(
         status,
         &FormView {
-            layout: Layout::for_visitor(web, visitor),
+            layout: Layout::for_visitor(web, visitor).await,
             page,
             form,
         },
@@ -108,8 +108,8 @@ pub(super) fn show(
 }
 
 /// A form page as first shown: no messages yet.
-pub(super) fn blank(web: &WebState, visitor: &Visitor, page: FormPage) -> Response {
-    show(web, visitor, page, Form::default(), StatusCode::OK)
+pub(super) async fn blank(web: &WebState, visitor: &Visitor, page: FormPage) -> Response {
+    show(web, visitor, page, Form::default(), StatusCode::OK).await
 }
 
 /// A page to come back to after signing in: a path in this shop, never another site.
@@ -120,12 +120,17 @@ fn safe_next(next: &str) -> String {
 
 /// The answer to a form the API refused: the same page with the API's messages, 422
 /// for bad fields (429 and 503 keep their status, with `Retry-After`).
-pub(super) fn refused(web: &WebState, visitor: &Visitor, page: FormPage, p: &Problem) -> Response {
+pub(super) async fn refused(
+    web: &WebState,
+    visitor: &Visitor,
+    page: FormPage,
+    p: &Problem,
+) -> Response {
     let status = match p.status {
         429 | 503 => StatusCode::from_u16(p.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let mut res = show(web, visitor, page, Form::refused(p), status);
+    let mut res = show(web, visitor, page, Form::refused(p), status).await;
     if let Some(secs) = p.retry_after.filter(|_| status.as_u16() >= 429) {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
@@ -196,7 +201,7 @@ pub(super) async fn login_form(
             text: "Your email address is verified. Sign in to shop.".into(),
         });
     }
-    blank(&web, &visitor, page)
+    blank(&web, &visitor, page).await
 }
 
 #[derive(Deserialize)]
@@ -231,7 +236,7 @@ pub(super) async fn login(
             res
         }
         Err(p) if p.is(401) || p.is(422) || p.is(429) || p.is(503) => {
-            refused(&web, &visitor, login_page(&f.email, &f.next, remember), &p)
+            refused(&web, &visitor, login_page(&f.email, &f.next, remember), &p).await
         }
         Err(p) => failure_page(&web, &visitor, &p),
     }
@@ -279,7 +284,7 @@ fn register_page(email: &str, name: &str) -> FormPage {
 }
 
 pub(super) async fn register_form(State(web): State<WebState>, visitor: Visitor) -> Response {
-    blank(&web, &visitor, register_page("", ""))
+    blank(&web, &visitor, register_page("", "")).await
 }
 
 #[derive(Deserialize)]
@@ -309,10 +314,10 @@ pub(super) async fn register(
                 kind: "ok",
                 text: "Account created. We sent you an email with a link and a 6-digit code: open the link, or enter the code below.".into(),
             });
-            blank(&web, &visitor, page)
+            blank(&web, &visitor, page).await
         }
         Err(p) if p.is(422) || p.is(429) || p.is(503) => {
-            refused(&web, &visitor, register_page(&f.email, &f.name), &p)
+            refused(&web, &visitor, register_page(&f.email, &f.name), &p).await
         }
         Err(p) => failure_page(&web, &visitor, &p),
     }
@@ -365,7 +370,7 @@ pub(super) async fn verify_form(
     visitor: Visitor,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    blank(&web, &visitor, verify_page(&q.token, ""))
+    blank(&web, &visitor, verify_page(&q.token, "")).await
 }
 
 #[derive(Deserialize)]
@@ -406,7 +411,7 @@ pub(super) async fn verify(
         .into_response(),
         Err(p) if p.is(400) || p.is(422) || p.is(429) => {
             // A used or expired link falls back to the code form.
-            refused(&web, &visitor, verify_page("", &f.email), &p)
+            refused(&web, &visitor, verify_page("", &f.email), &p).await
         }
         Err(p) => failure_page(&web, &visitor, &p),
     }
@@ -429,7 +434,7 @@ fn forgot_page(email: &str) -> FormPage {
 }
 
 pub(super) async fn forgot_form(State(web): State<WebState>, visitor: Visitor) -> Response {
-    blank(&web, &visitor, forgot_page(""))
+    blank(&web, &visitor, forgot_page("")).await
 }
 
 #[derive(Deserialize)]
@@ -461,10 +466,10 @@ pub(super) async fn forgot(
                 kind: "ok",
                 text: "If an account uses that address, a reset link is on its way. It works for one hour.".into(),
             });
-            blank(&web, &visitor, page)
+            blank(&web, &visitor, page).await
         }
         Err(p) if p.is(422) || p.is(429) || p.is(503) => {
-            refused(&web, &visitor, forgot_page(&f.email), &p)
+            refused(&web, &visitor, forgot_page(&f.email), &p).await
         }
         Err(p) => failure_page(&web, &visitor, &p),
     }
@@ -495,7 +500,7 @@ pub(super) async fn reset_form(
     visitor: Visitor,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    blank(&web, &visitor, reset_page(&q.token))
+    blank(&web, &visitor, reset_page(&q.token)).await
 }
 
 #[derive(Deserialize)]
@@ -536,8 +541,9 @@ pub(super) async fn reset(
                 Form::default(),
                 StatusCode::BAD_REQUEST,
             )
+            .await
         }
-        Err(p) if p.is(422) || p.is(429) => refused(&web, &visitor, reset_page(&f.token), &p),
+        Err(p) if p.is(422) || p.is(429) => refused(&web, &visitor, reset_page(&f.token), &p).await,
         Err(p) => failure_page(&web, &visitor, &p),
     }
 }

@@ -186,7 +186,7 @@ async fn page(
     render_status(
         status,
         &AddressesView {
-            layout: Layout::for_visitor(web, visitor),
+            layout: Layout::for_visitor(web, visitor).await,
             addresses: saved
                 .iter()
                 .map(|a| SavedAddress {

@@ -67,7 +67,7 @@ pub(super) async fn page(
         Err(p) => return failure_page(&web, &visitor, &p),
     };
     render(&HistoryView {
-        layout: Layout::for_visitor(&web, &visitor),
+        layout: Layout::for_visitor(&web, &visitor).await,
         orders: list
             .items
             .iter()

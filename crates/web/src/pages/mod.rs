@@ -153,7 +153,7 @@ fn status_page(
     render_status(
         status,
         &StatusPage {
-            layout: Layout::for_visitor(web, visitor),
+            layout: Layout::with_cart_count(web, visitor, None),
             title: title.to_owned(),
             message: message.to_owned(),
         },

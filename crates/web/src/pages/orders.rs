@@ -227,7 +227,7 @@ pub(super) async fn order(
     let money = |v: i64| contracts::money::display(v, &o.totals.currency);
     let address = address_lines(&o.shipping_address);
     render(&OrderPage {
-        layout: Layout::for_visitor(&web, &visitor),
+        layout: Layout::for_visitor(&web, &visitor).await,
         number: number(&o.id),
         placed: o.placed_at.format("%-d %B %Y, %H:%M UTC").to_string(),
         state: state_of(&o),
@@ -365,7 +365,7 @@ async fn payment(web: &WebState, visitor: &Visitor, id: &str) -> Result<ApiPayme
     .await
 }
 
-fn pay_page(
+async fn pay_page(
     web: &WebState,
     visitor: &Visitor,
     p: &ApiPaymentView,
@@ -375,7 +375,7 @@ fn pay_page(
     render_status(
         status,
         &PayPage {
-            layout: Layout::for_visitor(web, visitor),
+            layout: Layout::for_visitor(web, visitor).await,
             payment_id: p.id.clone(),
             order_id: p.order_id.clone(),
             amount: contracts::money::display(p.amount, &p.currency),
@@ -393,7 +393,7 @@ pub(super) async fn pay_form(
 ) -> Response {
     match payment(&web, &visitor, &id).await {
         Ok(p) if p.status == "requires_payment" => {
-            pay_page(&web, &visitor, &p, Form::default(), StatusCode::OK)
+            pay_page(&web, &visitor, &p, Form::default(), StatusCode::OK).await
         }
         Ok(p) => Redirect::to(&format!("/orders/{}", p.order_id)).into_response(),
         Err(res) => res,
@@ -460,7 +460,7 @@ pub(super) async fn pay(
                     e.field = "expiry".into();
                 }
             }
-            pay_page(&web, &visitor, &p, form, StatusCode::UNPROCESSABLE_ENTITY)
+            pay_page(&web, &visitor, &p, form, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(problem) if problem.is(409) => {
             Redirect::to(&format!("/orders/{}", p.order_id)).into_response()

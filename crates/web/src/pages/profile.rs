@@ -65,7 +65,7 @@ pub(super) async fn account(
         Err(res) => return res,
     };
     render(&AccountView {
-        layout: Layout::for_visitor(&web, &visitor),
+        layout: Layout::for_visitor(&web, &visitor).await,
         name: me.name,
         email: me.email,
         verified: me.email_verified,
@@ -126,7 +126,7 @@ pub(super) async fn profile_form(
             },
         );
     }
-    blank(&web, &visitor, page)
+    blank(&web, &visitor, page).await
 }
 
 #[derive(Deserialize)]
@@ -160,7 +160,7 @@ pub(super) async fn profile(
         Ok(_) => Redirect::to("/account/profile?saved=1").into_response(),
         Err(p) if p.is(401) => sign_in_first("/account/profile"),
         Err(p) if p.is(409) || p.is(412) || p.is(422) || p.is(429) || p.is(503) => {
-            refused(&web, &visitor, profile_page(&f.name, &f.email, None), &p)
+            refused(&web, &visitor, profile_page(&f.name, &f.email, None), &p).await
         }
         Err(p) => failure_page(&web, &visitor, &p),
     }
@@ -205,7 +205,7 @@ pub(super) async fn password_form(
             text: "Your password is changed. Other devices are signed out.".into(),
         });
     }
-    blank(&web, &visitor, page)
+    blank(&web, &visitor, page).await
 }
 
 #[derive(Deserialize)]
@@ -233,7 +233,7 @@ pub(super) async fn password(
         Ok(()) => Redirect::to("/account/password?saved=1").into_response(),
         Err(p) if p.is(401) => sign_in_first("/account/password"),
         Err(p) if p.is(422) || p.is(429) || p.is(503) => {
-            refused(&web, &visitor, password_page(), &p)
+            refused(&web, &visitor, password_page(), &p).await
         }
         Err(p) => failure_page(&web, &visitor, &p),
     }

@@ -37,6 +37,8 @@ struct ApiCart {
     #[serde(default)]
     selected_count: i64,
     #[serde(default)]
+    item_count: i64,
+    #[serde(default)]
     ready_for_checkout: bool,
 }
 
@@ -112,7 +114,7 @@ async fn cart_page(web: &WebState, visitor: &Visitor, form: Form, status: Status
     render_status(
         status,
         &CartPage {
-            layout: Layout::for_visitor(web, visitor),
+            layout: Layout::with_cart_count(web, visitor, Some(cart.item_count)),
             subtotal: contracts::money::display(cart.subtotal, &currency),
             selected_count: cart.selected_count,
             ready: cart.ready_for_checkout && cart.selected_count > 0,
@@ -392,7 +394,7 @@ async fn checkout_page(
     render_status(
         status,
         &CheckoutPage {
-            layout: Layout::for_visitor(web, visitor),
+            layout: Layout::with_cart_count(web, visitor, Some(cart.item_count)),
             entered,
             addresses: addresses
                 .iter()

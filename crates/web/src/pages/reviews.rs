@@ -79,9 +79,10 @@ pub(super) async fn form(
         Form::default(),
         StatusCode::OK,
     )
+    .await
 }
 
-fn show(
+async fn show(
     web: &WebState,
     visitor: &Visitor,
     p: &ApiProduct,
@@ -92,7 +93,7 @@ fn show(
     render_status(
         status,
         &ReviewPage {
-            layout: Layout::for_visitor(web, visitor),
+            layout: Layout::for_visitor(web, visitor).await,
             product_id: p.id.clone(),
             product_name: p.name.clone(),
             product_url: format!("/products/{}", p.slug),
@@ -146,7 +147,7 @@ pub(super) async fn write(
             retry_after: None,
         };
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return show(&web, &visitor, &p, &f, Form::refused(&missing), status);
+        return show(&web, &visitor, &p, &f, Form::refused(&missing), status).await;
     };
     let title = if f.title.trim().is_empty() {
         Value::Null
@@ -166,7 +167,7 @@ pub(super) async fn write(
         // Not bought, or reviewed already: the API's reason, on the form.
         Err(e) if e.is(403) || e.is(409) || e.is(422) || e.is(429) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            show(&web, &visitor, &p, &f, Form::refused(&e), status)
+            show(&web, &visitor, &p, &f, Form::refused(&e), status).await
         }
         Err(e) => failure_page(&web, &visitor, &e),
     }
@@ -243,7 +244,7 @@ pub(super) async fn mine(
     render_status(
         StatusCode::OK,
         &MyReviewsPage {
-            layout: Layout::for_visitor(&web, &visitor),
+            layout: Layout::for_visitor(&web, &visitor).await,
             reviews: list
                 .items
                 .into_iter()

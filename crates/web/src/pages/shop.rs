@@ -68,7 +68,7 @@ pub(super) async fn home(State(web): State<WebState>, visitor: Visitor) -> Respo
     };
     let public = &*web.public_url;
     render(&HomePage {
-        layout: Layout::for_visitor(&web, &visitor),
+        layout: Layout::for_visitor(&web, &visitor).await,
         banners: home
             .banners
             .iter()
@@ -307,7 +307,7 @@ async fn listing(
         None if q.q.trim().is_empty() => "All products".into(),
         None => format!("Results for “{}”", q.q.trim()),
     };
-    let mut layout = Layout::for_visitor(&web, &visitor);
+    let mut layout = Layout::for_visitor(&web, &visitor).await;
     layout.query = q.q.clone();
     let public = &*web.public_url;
     render(&ListingPage {
@@ -449,7 +449,7 @@ pub(super) async fn product(
         just_reviewed: !rq.reviewed.is_empty(),
         wished,
         estimate,
-        layout: Layout::for_visitor(&web, &visitor),
+        layout: Layout::for_visitor(&web, &visitor).await,
         json_ld,
         product: ProductDetail {
             id: p.id.clone(),

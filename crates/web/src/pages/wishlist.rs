@@ -69,7 +69,7 @@ pub(super) async fn page(State(web): State<WebState>, visitor: Visitor) -> Respo
         Err(p) => return failure_page(&web, &visitor, &p),
     };
     render(&WishlistView {
-        layout: Layout::for_visitor(&web, &visitor),
+        layout: Layout::for_visitor(&web, &visitor).await,
         items: list
             .items
             .into_iter()

@@ -3,13 +3,15 @@
 //! laptop's. Skipped (saying so) without Chromium outside CI; required in CI.
 
 mod admin;
+mod sessions;
 
 use admin::a_clerk_ships_a_paid_order_from_the_dashboard;
 use serde_json::json;
+use sessions::keep_me_signed_in_outlives_the_browser_and_a_plain_sign_in_does_not;
 use testkit::browser::{self, Browser};
 use testkit::{Backend, TestApp, unique};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A product on the home page, in stock; returns its slug.
 async fn teapot(app: &TestApp) -> String {
@@ -320,4 +322,5 @@ testkit::backend_tests!(
     the_pages_are_accessible_and_usable_at_a_phones_width,
     a_customer_resets_a_forgotten_password_and_tends_their_account_on_a_phone,
     a_clerk_ships_a_paid_order_from_the_dashboard,
+    keep_me_signed_in_outlives_the_browser_and_a_plain_sign_in_does_not,
 );

@@ -28,6 +28,60 @@ pub async fn buying_pages_send_a_visitor_to_sign_in_and_back(backend: Backend) {
     }
 }
 
+/// The header counts the units in a signed-in customer's cart on every page, and shows
+/// nothing for an empty cart or a visitor.
+pub async fn the_header_counts_the_units_in_the_cart(backend: Backend) {
+    let app = shop(backend).await;
+    let (product_id, slug, _) = product_on_home(&app, "Tea Cup", 10).await;
+    let badge = |n: &str| format!("class=\"cart-count\">{n}<span class=\"visually-hidden\">");
+    Browser::new(&app)
+        .get("/")
+        .await
+        .assert_status(200)
+        .assert_lacks("cart-count");
+
+    let email = format!("{}@example.test", unique("count"));
+    app.verified_customer(&email, PASSWORD).await;
+    let browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    browser
+        .get("/")
+        .await
+        .assert_status(200)
+        .assert_lacks("cart-count");
+    browser
+        .post_form(
+            "/cart/add",
+            &[("product_id", &product_id), ("quantity", "3")],
+        )
+        .await
+        .assert_status(303);
+    for path in [
+        "/".to_owned(),
+        format!("/products/{slug}"),
+        "/cart".to_owned(),
+    ] {
+        browser
+            .get(&path)
+            .await
+            .assert_status(200)
+            .assert_contains(&badge("3"))
+            .assert_contains(" items</span>");
+    }
+    browser
+        .post_form(
+            "/cart/add",
+            &[("product_id", &product_id), ("quantity", "1")],
+        )
+        .await
+        .assert_status(303);
+    browser
+        .get("/account")
+        .await
+        .assert_status(200)
+        .assert_contains(&badge("4"));
+}
+
 /// A double click on "Place order" submits the rendered form twice with its one key:
 /// one order, and both submissions land on it.
 pub async fn placing_an_order_twice_from_one_form_makes_one_order(backend: Backend) {
