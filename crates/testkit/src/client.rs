@@ -247,6 +247,25 @@ impl TestApp {
         (self.stop, self.server) = (Some(stop), server);
     }
 
+    /// Publishes an event no consumer can read (a verification request without its fields), as
+    /// a buggy producer would: notifications fails on it every time, so it ends as a dead
+    /// letter of `notifications-identity`. Returns its id.
+    pub async fn publish_unreadable_event(&self) -> Uuid {
+        let envelope = contracts::Envelope {
+            id: Uuid::now_v7(),
+            event_type: "identity.customer.verification_requested.v1".into(),
+            schema_version: 1,
+            occurred_at: chrono::Utc::now(),
+            aggregate_id: Uuid::now_v7().to_string(),
+            aggregate_version: 1,
+            request_id: None,
+            trace_id: None,
+            payload: serde_json::json!({"unreadable": true}),
+        };
+        self.bus.publish(&envelope).await.expect("publish");
+        envelope.id
+    }
+
     /// Events committed by any service and not yet published: the outboxes' rows.
     pub async fn outbox_rows(&self) -> i64 {
         let mut rows = 0;

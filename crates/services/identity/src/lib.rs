@@ -3,11 +3,13 @@
 //! Owns customers, staff and roles, password hashes, sessions (refresh-token families),
 //! verification and reset tokens, shipping addresses and the staff audit trail. Signs
 //! access tokens and publishes the verification keys at `/.well-known/jwks.json`.
+//! Staff look customers up (read-only, audited) under `/api/v1/admin/customers`.
 //!
 //! Publishes `identity.customer.*` (registered, verification requested, verified,
 //! updated, password reset requested, password changed), `identity.address.*` and
 //! `identity.staff.created`. Consumes nothing.
 
+mod customers;
 mod domain;
 mod http;
 mod migrations;
@@ -51,7 +53,9 @@ pub(crate) fn changed_meanwhile() -> platform::ApiError {
 /// The service's part of the OpenAPI document, for processes that serve the whole
 /// document without running the service.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    http::routes().into_openapi()
+    let mut doc = http::routes().into_openapi();
+    doc.merge(platform::http::dead_letters::routes().into_openapi());
+    doc
 }
 
 /// Starts identity: its outbox relay and its routes. `key` signs access tokens.
@@ -60,9 +64,12 @@ pub async fn start(ctx: ServiceContext, key: Arc<SigningKey>) -> anyhow::Result<
     let db = ctx.db.clone();
     let auth = &ctx.settings.auth;
     let hasher = Hasher::new(auth.hash_concurrency, auth.hash_queue);
+    // The bus's dead letters are served here, beside staff administration and its
+    // audit trail, where their replays and discards are recorded.
+    let operations = platform::http::dead_letters::routes().with_state(ctx.clone());
     let state = AppState { ctx, key, hasher };
     Ok(ServiceParts {
-        router: http::router(state),
+        router: http::router(state).merge(operations),
         probes: vec![Probe::new("identity.database", move || {
             let db = db.clone();
             async move { platform::db::ping(&db).await }

@@ -1,5 +1,6 @@
 //! The dashboard's home: today's and this week's orders and revenue per currency,
-//! what waits to be fulfilled, and payments that failed today.
+//! what waits to be fulfilled, payments that failed today, and (for admins) events
+//! waiting in dead letters.
 
 use askama::Template;
 use axum::extract::State;
@@ -56,6 +57,8 @@ struct HomePage {
     to_fulfil: i64,
     being_packed: i64,
     payments_failed_today: i64,
+    /// Events given up on, and the word for them: shown to admins only, who can act.
+    dead_letters: Option<(u64, &'static str)>,
 }
 
 fn sales(rows: &[ApiSales]) -> Vec<Sales> {
@@ -73,11 +76,12 @@ pub(super) async fn page(State(web): State<WebState>, staff: StaffMember) -> Res
     if !staff.signed_in() {
         return sign_in_first("/admin");
     }
-    let summary: ApiSummary = match web
-        .api
-        .get(&staff.caller, "/api/v1/admin/orders/summary")
-        .await
-    {
+    let (summary, dead_letters) = tokio::join!(
+        web.api
+            .get::<ApiSummary>(&staff.caller, "/api/v1/admin/orders/summary"),
+        super::events::waiting(&web, &staff)
+    );
+    let summary = match summary {
         Ok(summary) => summary,
         Err(p) => return failure(&web, &staff, "/admin", &p),
     };
@@ -107,6 +111,7 @@ pub(super) async fn page(State(web): State<WebState>, staff: StaffMember) -> Res
             to_fulfil: count("paid"),
             being_packed: count("processing"),
             payments_failed_today: summary.payments_failed_today,
+            dead_letters: dead_letters.map(|n| (n, if n == 1 { "event" } else { "events" })),
         },
     )
 }

@@ -4,11 +4,14 @@
 //! member's role allows; the API decides, and a refusal is a clear page, never a crash.
 
 mod categories;
+mod customers;
+mod events;
 mod home;
 mod orders;
 mod product_form;
 mod products;
 mod sign_in;
+mod staff;
 
 use askama::Template;
 use axum::Router;
@@ -51,6 +54,16 @@ pub(crate) fn router() -> Router<WebState> {
             get(categories::detail).post(categories::save),
         )
         .route("/admin/categories/{id}/delete", post(categories::delete))
+        .route("/admin/customers", get(customers::list))
+        .route("/admin/customers/{id}", get(customers::detail))
+        .route("/admin/events", get(events::list))
+        .route("/admin/events/{id}/replay", post(events::replay))
+        .route("/admin/events/{id}/discard", post(events::discard))
+        .route("/admin/staff", get(staff::list).post(staff::create))
+        .route("/admin/staff/{id}", get(staff::detail))
+        .route("/admin/staff/{id}/role", post(staff::set_role))
+        .route("/admin/staff/{id}/password", post(staff::reset_password))
+        .route("/admin/staff/{id}/disable", post(staff::disable))
 }
 
 /// The frame of every dashboard page.

@@ -38,7 +38,7 @@ const STATUSES: [&str; 10] = [
 const PAGE: u32 = 25;
 
 /// A status as staff read it.
-fn label(status: &str) -> &'static str {
+pub(super) fn label(status: &str) -> &'static str {
     match status {
         "pending" => "Reserving stock",
         "awaiting_payment" => "Awaiting payment",

@@ -5,7 +5,10 @@
 mod account;
 mod admin;
 mod admin_categories;
+mod admin_customers;
+mod admin_events;
 mod admin_products;
+mod admin_staff;
 mod browsing;
 mod buying;
 mod own;
@@ -13,6 +16,8 @@ mod own;
 use account::*;
 use admin::*;
 use admin_categories::*;
+use admin_customers::*;
+use admin_events::*;
 use admin_products::*;
 use browsing::*;
 use buying::*;
@@ -45,6 +50,7 @@ testkit::backend_tests!(
     a_cross_site_form_post_is_refused,
     buying_pages_send_a_visitor_to_sign_in_and_back,
     placing_an_order_twice_from_one_form_makes_one_order,
+    the_header_counts_the_units_in_the_cart,
     the_order_status_block_follows_the_saga_by_long_poll,
     the_account_pages_send_a_visitor_to_sign_in_and_back,
     a_customer_changes_their_name_and_asks_to_change_their_email,
@@ -63,4 +69,8 @@ testkit::backend_tests!(
     staff_create_edit_stock_and_archive_a_product,
     a_product_saved_meanwhile_is_shown_beside_ones_own_edit,
     staff_keep_the_category_tree,
+    staff_find_a_customer_and_read_their_profile_and_orders,
+    the_customer_pages_send_staff_to_sign_in_and_explain_what_they_cannot_show,
+    an_admin_replays_and_discards_events_given_up_on,
+    only_admins_see_events_given_up_on,
 );

@@ -3,6 +3,7 @@
 mod addresses;
 mod auth;
 mod cookies;
+mod customers;
 mod jwks;
 mod me;
 mod staff;
@@ -25,5 +26,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(addresses::router())
         .merge(staff_auth::router())
         .merge(staff::router())
+        .merge(customers::router())
         .merge(jwks::router())
 }

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -52,6 +52,65 @@ pub async fn customer<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Cus
         .one(db)
         .await?
         .map(Into::into))
+}
+
+/// Customers newest first (by `created_at`, then id), after the `(created_at, id)`
+/// position `after`, at most `limit`; with `needle`, only those whose email or name
+/// contains it, ignoring case.
+///
+/// `needle` comes lowercased and the columns are lowered in SQL, since `ILIKE` is not
+/// portable. SQLite's `LOWER` folds ASCII letters only, so there a non-ASCII letter
+/// matches only as written in lower case (`ä` finds "Jä", not "Ä"); PostgreSQL folds
+/// every letter. `%`, `_` and the escape character are escaped, so the needle matches
+/// as plain text. The substring match reads every row: fine for a staff search.
+pub async fn search_customers<C: ConnectionTrait>(
+    db: &C,
+    needle: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<Customer>, DbErr> {
+    let mut q = customer::Entity::find()
+        .order_by_desc(customer::Column::CreatedAt)
+        .order_by_desc(customer::Column::Id)
+        .limit(limit);
+    if let Some(needle) = needle.filter(|n| !n.is_empty()) {
+        let pattern = format!("%{}%", escape_like(needle));
+        let contains = |column: customer::Column| {
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.clone()).escape(LIKE_ESCAPE))
+        };
+        q = q.filter(
+            Condition::any()
+                .add(contains(customer::Column::Email))
+                .add(contains(customer::Column::Name)),
+        );
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(customer::Column::CreatedAt.lt(at))
+                .add(
+                    Condition::all()
+                        .add(customer::Column::CreatedAt.eq(at))
+                        .add(customer::Column::Id.lt(id)),
+                ),
+        );
+    }
+    Ok(q.all(db).await?.into_iter().map(Into::into).collect())
+}
+
+/// Not a backslash: PostgreSQL and SQLite would disagree on it inside string literals.
+const LIKE_ESCAPE: char = '!';
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Takes the customer's row lock until the transaction ends (`FOR UPDATE`; a no-op on

@@ -6,6 +6,8 @@ mod helpers;
 mod addresses;
 mod bad_input;
 mod cookies;
+mod customers;
+mod dead_letters;
 mod general;
 mod jwks;
 mod login;
