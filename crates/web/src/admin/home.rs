@@ -1,6 +1,6 @@
 //! The dashboard's home: today's and this week's orders and revenue per currency,
-//! what waits to be fulfilled, payments that failed today, and (for admins) events
-//! waiting in dead letters.
+//! what waits to be fulfilled, payments that failed today, products sold out or
+//! running low, and (for admins) events waiting in dead letters.
 
 use askama::Template;
 use axum::extract::State;
@@ -35,6 +35,27 @@ struct ApiSummary {
     payments_failed_today: i64,
 }
 
+#[derive(Deserialize)]
+struct ApiLowProduct {
+    id: String,
+    name: String,
+    available: i64,
+}
+
+#[derive(Deserialize)]
+struct ApiStock {
+    out_of_stock: u64,
+    low_stock: u64,
+    lowest: Vec<ApiLowProduct>,
+}
+
+/// A product with few left, as the home page lists it.
+pub struct LowProduct {
+    pub url: String,
+    pub name: String,
+    pub left: String,
+}
+
 pub struct Sales {
     pub currency: String,
     pub orders: i64,
@@ -57,6 +78,10 @@ struct HomePage {
     to_fulfil: i64,
     being_packed: i64,
     payments_failed_today: i64,
+    /// Sold out and running low; `None` when the catalog could not be read (the
+    /// figures are shown without it rather than no page).
+    stock: Option<(u64, u64)>,
+    lowest: Vec<LowProduct>,
     /// Events given up on, and the word for them: shown to admins only, who can act.
     dead_letters: Option<(u64, &'static str)>,
 }
@@ -76,11 +101,14 @@ pub(super) async fn page(State(web): State<WebState>, staff: StaffMember) -> Res
     if !staff.signed_in() {
         return sign_in_first("/admin");
     }
-    let (summary, dead_letters) = tokio::join!(
+    let (summary, stock, dead_letters) = tokio::join!(
         web.api
             .get::<ApiSummary>(&staff.caller, "/api/v1/admin/orders/summary"),
+        web.api
+            .get::<ApiStock>(&staff.caller, "/api/v1/catalog/stock-summary"),
         super::events::waiting(&web, &staff)
     );
+    let stock = stock.ok();
     let summary = match summary {
         Ok(summary) => summary,
         Err(p) => return failure(&web, &staff, "/admin", &p),
@@ -111,7 +139,24 @@ pub(super) async fn page(State(web): State<WebState>, staff: StaffMember) -> Res
             to_fulfil: count("paid"),
             being_packed: count("processing"),
             payments_failed_today: summary.payments_failed_today,
+            lowest: stock
+                .as_ref()
+                .map(|s| s.lowest.iter().map(low_product).collect())
+                .unwrap_or_default(),
+            stock: stock.map(|s| (s.out_of_stock, s.low_stock)),
             dead_letters: dead_letters.map(|n| (n, if n == 1 { "event" } else { "events" })),
         },
     )
+}
+
+fn low_product(p: &ApiLowProduct) -> LowProduct {
+    LowProduct {
+        url: format!("/admin/products/{}", p.id),
+        name: p.name.clone(),
+        left: match p.available {
+            0 => "sold out".into(),
+            1 => "1 left".into(),
+            n => format!("{n} left"),
+        },
+    }
 }

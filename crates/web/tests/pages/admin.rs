@@ -267,12 +267,20 @@ pub async fn finance_refunds_part_of_an_order_from_the_dashboard(backend: Backen
 pub async fn the_dashboard_home_shows_todays_figures(backend: Backend) {
     let app = open_shop(backend).await;
     let (_, _, _) = paid_order(&app).await;
+    // The paid order's product keeps 8 of 10: neither sold out nor low.
+    let inventory = app.staff_token("inventory").await;
+    shop::product(&app, &inventory, 900, 0).await;
+    shop::product(&app, &inventory, 900, 2).await;
     let clerk = Browser::new(&app);
     clerk.sign_in_staff("inventory").await;
     let home = clerk.get("/admin").await;
     home.assert_status(200)
         .assert_contains("<span class=\"figure\" id=\"to-fulfil\">1</span>")
         .assert_contains("<span class=\"figure\" id=\"failed-today\">0</span>")
+        .assert_contains("<span class=\"figure\" id=\"sold-out\">1</span>")
+        .assert_contains("<span class=\"figure\" id=\"running-low\">1</span>")
+        .assert_contains("</a>: sold out</li>")
+        .assert_contains("</a>: 2 left</li>")
         .assert_contains("Today (since midnight UTC)")
         .assert_contains("<td>USD</td><td>1</td><td>1</td>");
 }

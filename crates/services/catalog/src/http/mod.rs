@@ -9,6 +9,7 @@ mod responses;
 mod review_moderation;
 mod reviews;
 mod stock;
+mod stock_summary;
 mod storefront;
 
 use serde::Deserialize;
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(own_reviews::router())
         .merge(review_moderation::router())
         .merge(stock::router())
+        .merge(stock_summary::router())
         .merge(storefront::router())
 }
 

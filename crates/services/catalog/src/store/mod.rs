@@ -10,3 +10,4 @@ pub mod products;
 pub mod purchases;
 pub mod reservations;
 pub mod reviews;
+pub mod stock_summary;

@@ -12,3 +12,4 @@ mod products;
 mod reviews;
 mod search;
 mod stock;
+mod stock_summary;
