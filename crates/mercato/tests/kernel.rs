@@ -98,6 +98,7 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/catalog/stock-summary",
         "/api/v1/products/{id}/reviews",
         "/api/v1/products/{id}/reviews/{review_id}",
+        "/api/v1/admin/reviews",
         "/api/v1/admin/reviews/{review_id}",
         "/api/v1/products/{id}/images",
         "/api/v1/products/{id}/images/{image_id}",

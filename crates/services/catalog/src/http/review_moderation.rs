@@ -1,16 +1,21 @@
-//! Review moderation: inventory staff hide a review from customers (and from its
-//! product's rating) or show it again. Each change is recorded in catalog's audit trail.
+//! Review moderation: inventory staff read every product's reviews newest first (the
+//! queue), and hide a review from customers (and from its product's rating) or show it
+//! again. Each change is recorded in catalog's audit trail.
 
+use std::collections::HashMap;
+
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult};
-use platform::http::{ApiJson, ClientIp, required_version, with_etag};
-use serde::Deserialize;
+use platform::http::{ApiJson, ApiQuery, ClientIp, required_version, with_etag};
+use platform::page::{Page, PageParams, paginate};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -21,7 +26,69 @@ use crate::store::products;
 use crate::store::reviews::{self, Review};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(moderate_review))
+    OpenApiRouter::new()
+        .routes(routes!(review_queue))
+        .routes(routes!(moderate_review))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    /// Only hidden (`true`) or only visible (`false`) reviews; both when absent.
+    hidden: Option<bool>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u64>,
+}
+
+/// A review in the queue, with the product it is about.
+#[derive(Debug, Serialize, ToSchema)]
+struct QueuedReview {
+    #[serde(flatten)]
+    review: ReviewView,
+    product_name: String,
+    product_slug: String,
+}
+
+/// Every product's reviews, newest first, for moderation.
+#[utoipa::path(get, path = "/api/v1/admin/reviews", tag = "reviews", security(("bearer" = [])), params(QueueParams),
+    responses((status = 200, body = Page<QueuedReview>), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 422, body = platform::error::Problem)))]
+async fn review_queue(
+    State(s): State<AppState>,
+    _staff: Staff<Inventory>,
+    ApiQuery(q): ApiQuery<QueueParams>,
+) -> ApiResult<Json<Page<QueuedReview>>> {
+    let page = PageParams {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let limit = page.limit()?;
+    let before = page.position::<Uuid>()?;
+    let rows = reviews::recent(&s.ctx.db, q.hidden, before, limit + 1).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.product_id).collect();
+    let names: HashMap<Uuid, (String, String)> = products::many(&s.ctx.db, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, (p.name, p.slug)))
+        .collect();
+    Ok(Json(paginate(
+        rows,
+        limit,
+        |r| r.id,
+        |r| {
+            let (product_name, product_slug) =
+                names.get(&r.product_id).cloned().unwrap_or_default();
+            QueuedReview {
+                review: review_view(r),
+                product_name,
+                product_slug,
+            }
+        },
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -64,10 +64,7 @@ async fn stock_summary(
 ) -> ApiResult<Json<StockSummaryView>> {
     let below = q.below.unwrap_or(5);
     if !(1..=1_000_000).contains(&below) {
-        return Err(ApiError::field(
-            "below",
-            "must be between 1 and 1000000",
-        ));
+        return Err(ApiError::field("below", "must be between 1 and 1000000"));
     }
     let summary = stock_summary::summary(&s.ctx.db, below, LOWEST).await?;
     Ok(Json(StockSummaryView {

@@ -148,6 +148,23 @@ pub async fn by_customer<C: ConnectionTrait>(
     newest_first(db, sql, vec![customer_id.into()], before, limit).await
 }
 
+/// Up to `limit` reviews of every product older than `before`, newest first: the
+/// moderation queue. `hidden` keeps only hidden (true) or visible (false) ones.
+pub async fn recent<C: ConnectionTrait>(
+    db: &C,
+    hidden: Option<bool>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Review>, DbErr> {
+    let mut sql = format!("SELECT {COLUMNS} FROM reviews WHERE NOT withdrawn");
+    let mut values = Vec::new();
+    if let Some(hidden) = hidden {
+        values.push(hidden.into());
+        sql.push_str(" AND hidden = $1");
+    }
+    newest_first(db, sql, values, before, limit).await
+}
+
 /// Runs `sql` (a SELECT whose WHERE binds `values`) for one page: ids below `before`,
 /// highest first (ids are UUIDv7, so newest first), at most `limit`.
 async fn newest_first<C: ConnectionTrait>(

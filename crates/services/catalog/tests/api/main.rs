@@ -9,6 +9,7 @@ mod concurrency;
 mod listing;
 mod own_reviews;
 mod products;
+mod review_queue;
 mod reviews;
 mod search;
 mod stock;

@@ -54,7 +54,10 @@ pub async fn the_stock_summary_counts_sold_out_and_low_products(backend: Backend
 
     let tighter = app.get(&format!("{SUMMARY}?below=3"), Some(&token)).await;
     assert_eq!(tighter.body["low_stock"], 1, "{}", tighter.body);
-    assert_eq!(names(&tighter.body), vec!["Sold-out Kettle", "Last Two Mugs"]);
+    assert_eq!(
+        names(&tighter.body),
+        vec!["Sold-out Kettle", "Last Two Mugs"]
+    );
     for role in ["finance", "admin"] {
         let other = staff(&app, role).await;
         app.get(SUMMARY, Some(&other)).await.assert_status(200);
@@ -68,7 +71,9 @@ pub async fn the_stock_summary_is_for_staff_and_explains_a_bad_threshold(backend
     app.get(SUMMARY, Some(&shopper)).await.assert_problem(403);
     let token = inventory(&app).await;
     for below in ["0", "1000001", "few", "-3"] {
-        let res = app.get(&format!("{SUMMARY}?below={below}"), Some(&token)).await;
+        let res = app
+            .get(&format!("{SUMMARY}?below={below}"), Some(&token))
+            .await;
         res.assert_problem(422);
         assert_eq!(res.error_fields(), ["below"], "{below}: {}", res.body);
     }
