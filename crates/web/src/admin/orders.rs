@@ -1,6 +1,6 @@
-//! Orders for staff: every order, filtered by status and paged; one order with its
-//! lines, payment, shipment and timeline; and the actions the member's role allows:
-//! fulfilment steps and cancelling (inventory), refunds in full or part (finance).
+//! One order for staff, with its lines, payment, shipment and timeline, and the actions
+//! the member's role allows: fulfilment steps and cancelling (inventory), refunds in
+//! full or part (finance). The list of orders is in `order_list`.
 
 use askama::Template;
 use axum::Form as Posted;
@@ -18,24 +18,7 @@ use crate::api::Problem;
 use crate::pages::orders::{ApiOrder, OrderLine, Step, address_lines, number};
 use crate::pages::{form_key, render_status};
 use crate::session::StaffMember;
-use crate::view::{Form, form_urlencoded};
-
-/// Every status an order can have, in the order a purchase moves through them.
-const STATUSES: [&str; 10] = [
-    "pending",
-    "awaiting_payment",
-    "paid",
-    "processing",
-    "shipped",
-    "delivered",
-    "rejected",
-    "cancelled",
-    "payment_failed",
-    "refunded",
-];
-
-/// Orders per page of the list.
-const PAGE: u32 = 25;
+use crate::view::Form;
 
 /// A status as staff read it.
 pub(super) fn label(status: &str) -> &'static str {
@@ -52,109 +35,6 @@ pub(super) fn label(status: &str) -> &'static str {
         "refunded" => "Refunded",
         _ => "Unknown",
     }
-}
-
-#[derive(Deserialize)]
-struct ApiPage {
-    items: Vec<ApiOrder>,
-    next_cursor: Option<String>,
-}
-
-pub struct Choice {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
-}
-
-pub struct Row {
-    pub url: String,
-    pub number: String,
-    pub placed: String,
-    pub status: &'static str,
-    pub items: i64,
-    pub total: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin/orders.html")]
-struct ListPage {
-    layout: AdminLayout,
-    statuses: Vec<Choice>,
-    rows: Vec<Row>,
-    next: Option<String>,
-    filtered: bool,
-}
-
-#[derive(Deserialize)]
-pub(super) struct ListQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    cursor: String,
-}
-
-pub(super) async fn list(
-    State(web): State<WebState>,
-    staff: StaffMember,
-    query: Result<Query<ListQuery>, QueryRejection>,
-) -> Response {
-    let here = "/admin/orders";
-    if !staff.signed_in() {
-        return sign_in_first(here);
-    }
-    let q = query.map(|Query(q)| q).unwrap_or(ListQuery {
-        status: String::new(),
-        cursor: String::new(),
-    });
-    // An unknown status in a hand-made URL filters nothing, rather than failing.
-    let status = STATUSES.iter().find(|s| **s == q.status).copied();
-    let mut path = format!("/api/v1/admin/orders?limit={PAGE}");
-    if let Some(status) = status {
-        path.push_str(&format!("&status={status}"));
-    }
-    if !q.cursor.is_empty() {
-        path.push_str(&format!("&cursor={}", form_urlencoded(&q.cursor)));
-    }
-    let page: ApiPage = match web.api.get(&staff.caller, &path).await {
-        Ok(page) => page,
-        Err(p) => return failure(&web, &staff, here, &p),
-    };
-    let rows = page
-        .items
-        .iter()
-        .map(|o| Row {
-            url: format!("/admin/orders/{}", o.id),
-            number: number(&o.id),
-            placed: o.placed_at.format("%-d %b %Y, %H:%M").to_string(),
-            status: label(&o.status),
-            items: o.lines.iter().map(|l| l.quantity).sum(),
-            total: contracts::money::display(o.totals.total, &o.totals.currency),
-        })
-        .collect();
-    let next = page.next_cursor.map(|c| {
-        let mut url = format!("/admin/orders?cursor={}", form_urlencoded(&c));
-        if let Some(status) = status {
-            url.push_str(&format!("&status={status}"));
-        }
-        url
-    });
-    render_status(
-        StatusCode::OK,
-        &ListPage {
-            layout: AdminLayout::new(&web, &staff, "orders"),
-            statuses: STATUSES
-                .iter()
-                .map(|s| Choice {
-                    value: s,
-                    label: label(s),
-                    selected: Some(*s) == status,
-                })
-                .collect(),
-            rows,
-            next,
-            filtered: status.is_some(),
-        },
-    )
 }
 
 /// The fulfilment step that follows `status`, if staff take it.

@@ -184,10 +184,16 @@ pub struct StaffOrderQuery {
     pub status: Option<String>,
     /// Only this customer's orders.
     pub customer_id: Option<Uuid>,
-    /// Placed at or after (RFC 3339).
+    /// Placed at or after this instant (RFC 3339 date-time with an offset, e.g.
+    /// `2026-12-01T00:00:00Z`); must be before `to`.
     pub from: Option<DateTime<Utc>>,
-    /// Placed before (RFC 3339).
+    /// Placed before this instant (RFC 3339, exclusive): a whole day D is `from` D at
+    /// midnight UTC, `to` the next midnight.
     pub to: Option<DateTime<Utc>>,
+    /// Only the order with this number: its id, or the id's last 8 hexadecimal digits,
+    /// the short number the shop shows customers (orders carry no other number).
+    #[param(schema_with = order_number_or_null)]
+    pub number: Option<String>,
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
@@ -197,7 +203,35 @@ fn order_status_or_null() -> utoipa::openapi::schema::Object {
     platform::schema::enumerated_or_null(&crate::domain::order::ALL)
 }
 
-/// Every order, newest first, filtered by status, customer and date range.
+/// An order id (hyphenated) or its last 8 hexadecimal digits, in either case.
+fn order_number_or_null() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let hex = |n: usize| format!("[0-9A-Fa-f]{{{n}}}");
+    let id = [8, 4, 4, 4, 12].map(hex).join("-");
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(format!("^(?:{}|{id})$", hex(8))))
+        .min_length(Some(8))
+        .max_length(Some(36))
+        .build()
+}
+
+/// The order a staff member names by number: the whole id, or the short number the
+/// shop shows (the id's last 8 hexadecimal digits).
+fn parse_number(text: &str) -> Result<orders::OrderNumber, String> {
+    let refused = || "must be an order id or the order's 8-character number".to_owned();
+    if text.len() == 8 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(orders::OrderNumber::Short(text.to_ascii_lowercase()));
+    }
+    // 36 characters are only the hyphenated form among those `Uuid` reads.
+    match Uuid::try_parse(text) {
+        Ok(id) if text.len() == 36 => Ok(orders::OrderNumber::Id(id)),
+        _ => Err(refused()),
+    }
+}
+
+/// Every order, newest first, filtered by status, customer, date range and number. The
+/// cursor holds only the position: pass the same filters with it for the next page.
 #[utoipa::path(get, path = "/api/v1/admin/orders", tag = "orders", security(("bearer" = [])), params(StaffOrderQuery),
     responses((status = 200, body = Page<OrderView>), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
               (status = 422, body = platform::error::Problem)))]
@@ -217,6 +251,10 @@ async fn list_all_orders(
     if let (Some(from), Some(to)) = (q.from, q.to) {
         f.check(from < to, "from", "must be before to");
     }
+    let number = match q.number.as_deref() {
+        Some(text) => f.parse("number", parse_number(text)),
+        None => None,
+    };
     f.finish()?;
     let page = PageParams {
         cursor: q.cursor.clone(),
@@ -229,6 +267,7 @@ async fn list_all_orders(
         customer_id: q.customer_id,
         placed_from: q.from,
         placed_to: q.to,
+        number,
     };
     let rows = orders::search(&s.ctx.db, &filter, after, limit + 1).await?;
     Ok(Json(page_of(&s.ctx.db, rows, limit).await?))

@@ -1,7 +1,7 @@
 //! Orders, their lines and status history, and checkout idempotency keys.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
 use uuid::Uuid;
 
 #[derive(Clone, Debug, FromQueryResult)]
@@ -265,6 +265,15 @@ pub struct StaffFilter {
     pub customer_id: Option<Uuid>,
     pub placed_from: Option<DateTime<Utc>>,
     pub placed_to: Option<DateTime<Utc>>,
+    pub number: Option<OrderNumber>,
+}
+
+/// An order as staff name it.
+#[derive(Clone, Debug)]
+pub enum OrderNumber {
+    Id(Uuid),
+    /// The id's last 8 hexadecimal digits, lower case: the number customers are shown.
+    Short(String),
 }
 
 /// Orders matching `filter`, newest first, after the keyset position `after`.
@@ -291,6 +300,20 @@ pub async fn search<C: ConnectionTrait>(
     }
     if let Some(to) = filter.placed_to {
         bind(&mut sql, " AND placed_at < ?", to.into());
+    }
+    match &filter.number {
+        Some(OrderNumber::Id(id)) => bind(&mut sql, " AND id = ?", (*id).into()),
+        // The short number is a suffix of the id's text, and each back-end keeps a UUID
+        // its own way: SQLite as 16 bytes (32 hex digits, upper case), PostgreSQL as
+        // `uuid` (hyphenated text, lower case). Both end with the same 8 digits.
+        Some(OrderNumber::Short(tail)) => {
+            let clause = match db.get_database_backend() {
+                DbBackend::Sqlite => " AND lower(substr(hex(id), 25)) = ?",
+                _ => " AND substr(CAST(id AS TEXT), 29) = ?",
+            };
+            bind(&mut sql, clause, tail.clone().into());
+        }
+        None => {}
     }
     if let Some((at, id)) = after {
         bind(&mut sql, " AND (placed_at < ?", at.into());

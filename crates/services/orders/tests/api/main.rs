@@ -2,6 +2,7 @@
 //! back-ends.
 
 mod admin;
+mod admin_filters;
 mod cart;
 mod checkout;
 mod lifecycle;
