@@ -7,9 +7,15 @@ mod categories;
 mod customers;
 mod events;
 mod home;
+mod order_list;
 mod orders;
 mod product_form;
 mod products;
+mod reviews;
+mod shipping;
+mod shipping_quote;
+mod shipping_rate_form;
+mod shipping_rates;
 mod sign_in;
 mod staff;
 
@@ -30,7 +36,7 @@ pub(crate) fn router() -> Router<WebState> {
         .route("/admin", get(home::page))
         .route("/admin/login", get(sign_in::form).post(sign_in::login))
         .route("/admin/logout", post(sign_in::logout))
-        .route("/admin/orders", get(orders::list))
+        .route("/admin/orders", get(order_list::list))
         .route("/admin/orders/{id}", get(orders::detail))
         .route("/admin/orders/{id}/status", post(orders::set_status))
         .route("/admin/orders/{id}/refund", post(orders::refund))
@@ -56,6 +62,32 @@ pub(crate) fn router() -> Router<WebState> {
         .route("/admin/categories/{id}/delete", post(categories::delete))
         .route("/admin/customers", get(customers::list))
         .route("/admin/customers/{id}", get(customers::detail))
+        .route("/admin/reviews", get(reviews::list))
+        .route("/admin/reviews/{id}", post(reviews::moderate))
+        .route(
+            "/admin/shipping",
+            get(shipping::list).post(shipping::create_zone),
+        )
+        .route(
+            "/admin/shipping/zones/{id}",
+            get(shipping::zone).post(shipping::save_zone),
+        )
+        .route(
+            "/admin/shipping/zones/{id}/delete",
+            post(shipping::delete_zone),
+        )
+        .route(
+            "/admin/shipping/zones/{id}/rates",
+            post(shipping_rates::create),
+        )
+        .route(
+            "/admin/shipping/zones/{id}/rates/{rate_id}",
+            get(shipping_rates::detail).post(shipping_rates::save),
+        )
+        .route(
+            "/admin/shipping/zones/{id}/rates/{rate_id}/delete",
+            post(shipping_rates::delete),
+        )
         .route("/admin/events", get(events::list))
         .route("/admin/events/{id}/replay", post(events::replay))
         .route("/admin/events/{id}/discard", post(events::discard))

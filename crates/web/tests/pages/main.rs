@@ -7,7 +7,10 @@ mod admin;
 mod admin_categories;
 mod admin_customers;
 mod admin_events;
+mod admin_order_filters;
 mod admin_products;
+mod admin_reviews;
+mod admin_shipping;
 mod admin_staff;
 mod browsing;
 mod buying;
@@ -19,6 +22,7 @@ use admin_categories::*;
 use admin_customers::*;
 use admin_events::*;
 use admin_products::*;
+use admin_reviews::*;
 use browsing::*;
 use buying::*;
 use own::*;
@@ -73,4 +77,6 @@ testkit::backend_tests!(
     the_customer_pages_send_staff_to_sign_in_and_explain_what_they_cannot_show,
     an_admin_replays_and_discards_events_given_up_on,
     only_admins_see_events_given_up_on,
+    a_clerk_hides_a_review_and_shows_it_again,
+    finance_gets_no_review_moderation,
 );
