@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::orders::label;
-use super::{AdminLayout, failure, not_found, sign_in_first};
+use super::{AdminLayout, failure, sign_in_first};
 use crate::WebState;
 use crate::pages::orders::{ApiOrder, number};
 use crate::pages::render_status;
@@ -222,20 +222,15 @@ pub(super) async fn detail(
     query: Result<Query<ProfileQuery>, QueryRejection>,
 ) -> Response {
     let here = format!("/admin/customers/{id}");
-    if !staff.signed_in() {
-        return sign_in_first(&here);
-    }
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return not_found(&web, &staff);
-    };
-    let profile: ApiProfile = match web
-        .api
-        .get(&staff.caller, &format!("/api/v1/admin/customers/{id}"))
-        .await
+    let profile: ApiProfile = match super::load_by_id(&web, &staff, &here, &id, |id| {
+        format!("/api/v1/admin/customers/{id}")
+    })
+    .await
     {
         Ok(profile) => profile,
-        Err(p) => return failure(&web, &staff, &here, &p),
+        Err(res) => return res,
     };
+    let id = profile.id.clone();
     let mut orders_path = format!("/api/v1/admin/orders?customer_id={id}&limit={PAGE}");
     let cursor = query.map(|Query(q)| q.orders).unwrap_or_default();
     if !cursor.is_empty() {

@@ -228,6 +228,28 @@ pub(crate) fn parse_amount(text: &str, currency: &str) -> Result<Option<i64>, St
     Ok(Some(minor))
 }
 
+/// What the dashboard page `here` shows for the path's `id`, read from `api(id)`: the
+/// sign-in page without a session, the not-found page for an id that is no UUID (the
+/// API is not asked), the failure page for the API's refusal.
+async fn load_by_id<T: serde::de::DeserializeOwned>(
+    web: &WebState,
+    staff: &StaffMember,
+    here: &str,
+    id: &str,
+    api: impl FnOnce(uuid::Uuid) -> String,
+) -> Result<T, Response> {
+    if !staff.signed_in() {
+        return Err(sign_in_first(here));
+    }
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return Err(not_found(web, staff));
+    };
+    web.api
+        .get(&staff.caller, &api(id))
+        .await
+        .map_err(|p| failure(web, staff, here, &p))
+}
+
 /// The dashboard's page for an address that names nothing.
 fn not_found(web: &WebState, staff: &StaffMember) -> Response {
     let missing = Problem {

@@ -12,7 +12,7 @@ use contracts::claims::StaffRole;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{AdminLayout, DoneQuery, failure, not_found, parse_amount, sign_in_first};
+use super::{AdminLayout, DoneQuery, failure, parse_amount};
 use crate::WebState;
 use crate::api::Problem;
 use crate::pages::orders::{ApiOrder, OrderLine, Step, address_lines, number};
@@ -113,16 +113,7 @@ fn done_text(done: &str) -> Option<String> {
 
 async fn load(web: &WebState, staff: &StaffMember, id: &str) -> Result<ApiOrder, Response> {
     let here = format!("/admin/orders/{id}");
-    if !staff.signed_in() {
-        return Err(sign_in_first(&here));
-    }
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return Err(not_found(web, staff));
-    };
-    web.api
-        .get(&staff.caller, &format!("/api/v1/orders/{id}"))
-        .await
-        .map_err(|p| failure(web, staff, &here, &p))
+    super::load_by_id(web, staff, &here, id, |id| format!("/api/v1/orders/{id}")).await
 }
 
 pub(super) async fn detail(

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::product_form::{Difference, Fields, differences, field};
-use super::{AdminLayout, DoneQuery, failure, not_found, sign_in_first};
+use super::{AdminLayout, DoneQuery, failure, sign_in_first};
 use crate::WebState;
 use crate::api::FieldError;
 use crate::pages::render_status;
@@ -269,16 +269,7 @@ async fn show(web: &WebState, staff: &StaffMember, s: Shown<'_>, status: StatusC
 
 async fn load(web: &WebState, staff: &StaffMember, id: &str) -> Result<ApiProduct, Response> {
     let here = format!("/admin/products/{id}");
-    if !staff.signed_in() {
-        return Err(sign_in_first(&here));
-    }
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return Err(not_found(web, staff));
-    };
-    web.api
-        .get(&staff.caller, &format!("/api/v1/products/{id}"))
-        .await
-        .map_err(|p| failure(web, staff, &here, &p))
+    super::load_by_id(web, staff, &here, id, |id| format!("/api/v1/products/{id}")).await
 }
 
 fn done_text(done: &str) -> Option<String> {

@@ -16,7 +16,7 @@ use contracts::claims::StaffRole;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AdminLayout, DoneQuery, failure, not_found, sign_in_first};
+use super::{AdminLayout, DoneQuery, failure, sign_in_first};
 use crate::WebState;
 use crate::api::{FieldError, Problem};
 use crate::pages::render_status;
@@ -316,16 +316,7 @@ fn show_member(
 
 async fn load(web: &WebState, staff: &StaffMember, id: &str) -> Result<ApiMember, Response> {
     let here = format!("/admin/staff/{id}");
-    if !staff.signed_in() {
-        return Err(sign_in_first(&here));
-    }
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return Err(not_found(web, staff));
-    };
-    web.api
-        .get(&staff.caller, &format!("/api/v1/staff/{id}"))
-        .await
-        .map_err(|p| failure(web, staff, &here, &p))
+    super::load_by_id(web, staff, &here, id, |id| format!("/api/v1/staff/{id}")).await
 }
 
 pub(super) async fn detail(
