@@ -1,5 +1,5 @@
 //! The staff dashboard in the browser: a clerk signs in, finds a paid order and ships
-//! it; axe checks every dashboard page (orders, products, categories), at a laptop's width and a
+//! it, and an admin opens the rest; axe checks every dashboard page at a laptop's width and a
 //! phone's.
 
 use testkit::browser::{self, Browser};
@@ -85,4 +85,72 @@ pub(crate) async fn a_clerk_ships_a_paid_order_from_the_dashboard(backend: Backe
         .get(&format!("/api/v1/orders/{id}"), Some(&customer))
         .await;
     assert_eq!(shipped.body["status"], "shipped", "{}", shipped.body);
+}
+
+/// An admin opens every page the dashboard added for admins and catalog staff, with
+/// something on each: axe finds no serious problem and nothing scrolls sideways.
+pub(crate) async fn an_admins_dashboard_pages_are_accessible(backend: Backend) {
+    if !browser::available() {
+        return;
+    }
+    let app = TestApp::spawn(backend).await;
+    testkit::shop::shipping_to_indonesia(&app).await;
+    let inventory = app.staff_token("inventory").await;
+    let product = testkit::shop::product(&app, &inventory, 1_250, 5).await;
+    let customer = app.customer_token().await;
+    let order = testkit::shop::paid_order(&app, &customer, &product, 1).await;
+    testkit::shop::deliver(&app, &order).await;
+    testkit::shop::review(
+        &app,
+        &customer,
+        &product,
+        serde_json::json!({"rating": 4, "title": "Good cup", "body": "Holds tea well."}),
+    )
+    .await;
+    let me = app.get("/api/v1/me", Some(&customer)).await;
+    let customer_id = me.body["id"].as_str().expect("customer id").to_owned();
+    let zones = app
+        .get(
+            "/api/v1/admin/shipping/zones",
+            Some(&app.staff_token("admin").await),
+        )
+        .await;
+    let zone = zones.body["items"][0]["id"]
+        .as_str()
+        .expect("a zone")
+        .to_owned();
+    let email = format!("{}@shop.test", testkit::unique("owner"));
+    app.staff_with_role(&email, "admin").await;
+    let members = app
+        .get("/api/v1/staff", Some(&app.staff_token("admin").await))
+        .await;
+    let member = members.body["items"][0]["id"]
+        .as_str()
+        .expect("a member")
+        .to_owned();
+
+    for width in [1280, 375] {
+        let b = Browser::start(&format!("admin-pages-{width}"), width).await;
+        b.open(&app.url("/admin/login")).await;
+        b.fill("#email", &email).await;
+        b.fill("#password", testkit::STAFF_PASSWORD).await;
+        b.click("form[action='/admin/login'] button[type='submit']")
+            .await;
+        b.wait_for_text("paid, to fulfil").await;
+        for path in [
+            "/admin/reviews".to_owned(),
+            "/admin/shipping".to_owned(),
+            format!("/admin/shipping/zones/{zone}"),
+            "/admin/customers".to_owned(),
+            format!("/admin/customers/{customer_id}"),
+            "/admin/staff".to_owned(),
+            format!("/admin/staff/{member}"),
+            "/admin/events".to_owned(),
+        ] {
+            b.open(&app.url(&path)).await;
+            b.find("main h1").await;
+            b.assert_accessible().await;
+            assert_fits_the_screen(&b, &path).await;
+        }
+    }
 }

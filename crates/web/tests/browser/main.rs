@@ -5,7 +5,9 @@
 mod admin;
 mod sessions;
 
-use admin::a_clerk_ships_a_paid_order_from_the_dashboard;
+use admin::{
+    a_clerk_ships_a_paid_order_from_the_dashboard, an_admins_dashboard_pages_are_accessible,
+};
 use serde_json::json;
 use sessions::keep_me_signed_in_outlives_the_browser_and_a_plain_sign_in_does_not;
 use testkit::browser::{self, Browser};
@@ -288,10 +290,19 @@ pub(crate) async fn assert_fits_the_screen(b: &Browser, path: &str) {
             json!([]),
         )
         .await;
-    assert!(
-        overflow.as_i64().unwrap_or(0) <= 0,
-        "{path} scrolls sideways by {overflow} px"
-    );
+    if overflow.as_i64().unwrap_or(0) > 0 {
+        // Name the last elements that reach past the edge, so the failure says where.
+        let culprits = b
+            .script(
+                "const w = document.documentElement.clientWidth; \
+                 return [...document.querySelectorAll('body *')] \
+                   .filter(e => e.getBoundingClientRect().right > w + 1) \
+                   .slice(-5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''));",
+                json!([]),
+            )
+            .await;
+        panic!("{path} scrolls sideways by {overflow} px: {culprits}");
+    }
 }
 
 /// The accessibility check itself finds what it should, so a clean page means clean.
@@ -322,5 +333,6 @@ testkit::backend_tests!(
     the_pages_are_accessible_and_usable_at_a_phones_width,
     a_customer_resets_a_forgotten_password_and_tends_their_account_on_a_phone,
     a_clerk_ships_a_paid_order_from_the_dashboard,
+    an_admins_dashboard_pages_are_accessible,
     keep_me_signed_in_outlives_the_browser_and_a_plain_sign_in_does_not,
 );
