@@ -130,7 +130,8 @@ pub async fn staff_fulfil_an_order_step_by_step(backend: Backend) {
     page.assert_status(200)
         .assert_contains("Paid: to fulfil")
         .assert_contains("Start packing")
-        .assert_contains("Cancel this order");
+        .assert_contains("Cancel this order")
+        .assert_contains("href=\"/admin/customers/");
     assert!(!page.html.contains(">Refund<"), "refunds are finance's");
     let version = page.input_value("version").expect("the version read");
 
