@@ -58,4 +58,8 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// A staff member who must enrol a second factor before anything else
+    /// (`auth.staff_2fa = "required"`): such a token opens only the enrolment endpoints.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enrolling: bool,
 }

@@ -495,8 +495,7 @@ pub async fn build(opts: AppOptions) -> anyhow::Result<App> {
         readiness,
         &settings.http,
         KernelOptions {
-            // Multipart framing adds a little to the file itself (media's own limit).
-            upload_limit_bytes: settings.media.max_upload_bytes + 64 * 1024,
+            upload_limit_bytes: settings.media.upload_body_limit(),
             not_found_page: opts
                 .web
                 .then_some(web::not_found_page as fn() -> axum::response::Response),

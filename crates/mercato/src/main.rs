@@ -164,6 +164,7 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   auth.jwks_url                   for services without identity
   auth.hash_concurrency           0 = one password hash per core at once (19 MiB each)
   auth.hash_queue                 32 hashes waiting; then 503 with Retry-After
+  auth.staff_2fa                  optional | required (every staff member enrols TOTP at next sign-in)
   rate_limits.enabled             true (false turns every limit off, e.g. for load tests)
   rate_limits.login_per_client    { limit = 30, window_secs = 900 } sign-in attempts per address
   rate_limits.login_per_account_client { limit = 5, window_secs = 900 } per account and address

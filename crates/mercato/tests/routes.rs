@@ -73,6 +73,8 @@ fn expected() -> Vec<(String, String)> {
         "/account/addresses",
         "/wishlist",
         "/assets/shop.0123abcd.css",
+        "/admin/products/0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b/images",
+        "/admin/banners",
     ] {
         cases.push((page.into(), "web".into()));
     }

@@ -234,6 +234,19 @@ pub struct AuthSettings {
     /// Hashes that may wait for a turn; past that a sign-in or registration is
     /// answered 503 with `Retry-After` before any memory is taken.
     pub hash_queue: usize,
+    /// Staff sign-in's second factor (TOTP): `optional` lets each member choose,
+    /// `required` makes every member without one enrol at their next sign-in before
+    /// they can do anything else. `MERCATO_AUTH__STAFF_2FA`.
+    pub staff_2fa: StaffTwoFactor,
+}
+
+/// Whether staff must sign in with a second factor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffTwoFactor {
+    #[default]
+    Optional,
+    Required,
 }
 
 impl Default for AuthSettings {
@@ -247,6 +260,7 @@ impl Default for AuthSettings {
             jwks_url: None,
             hash_concurrency: 0,
             hash_queue: 32,
+            staff_2fa: StaffTwoFactor::Optional,
         }
     }
 }
@@ -366,6 +380,13 @@ pub struct MediaSettings {
     /// Uploads read and checked at once; past it an upload is answered 503 with
     /// `Retry-After` before its body is read.
     pub max_concurrent_uploads: usize,
+}
+
+impl MediaSettings {
+    /// The largest multipart body an upload may be: the file and its framing.
+    pub fn upload_body_limit(&self) -> usize {
+        self.max_upload_bytes + 64 * 1024
+    }
 }
 
 impl Default for MediaSettings {

@@ -18,6 +18,16 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `N` random bytes (up to 32), for secrets that need their raw form (TOTP keys).
+pub fn random_bytes<const N: usize>() -> [u8; N]
+where
+    [u8; N]: Default + AsMut<[u8]>,
+{
+    let mut bytes = <[u8; N]>::default();
+    OsRng.fill(bytes.as_mut());
+    bytes
+}
+
 /// A uniformly random numeric code of `digits` digits, zero-padded.
 pub fn random_code(digits: u32) -> String {
     let n = OsRng.gen_range(0..10u64.pow(digits));

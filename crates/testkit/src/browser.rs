@@ -285,6 +285,14 @@ impl Browser {
         self.on_element(css, "value", json!({"text": text})).await;
     }
 
+    /// Chooses `files` in the file input matching `css`, as a person picking them in
+    /// the file dialog would.
+    pub async fn choose_files(&self, css: &str, files: &[&std::path::Path]) {
+        let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        self.on_element(css, "value", json!({"text": paths.join("\n")}))
+            .await;
+    }
+
     pub async fn script(&self, body: &str, args: Value) -> Value {
         self.call(
             reqwest::Method::POST,

@@ -11,6 +11,7 @@ mod backend;
 pub mod browser;
 mod client;
 pub mod cluster;
+pub mod images;
 pub mod pages;
 pub mod process;
 pub mod service;
@@ -37,6 +38,19 @@ where
         }
     })
     .join();
+}
+
+/// The code an authenticator app holding `secret` (base32) shows `steps_from_now`
+/// thirty-second steps from now.
+pub fn totp_code(secret: &str, steps_from_now: i64) -> String {
+    let key = identity::totp::from_base32(secret).expect("a base32 secret");
+    let step = chrono::Utc::now()
+        .timestamp()
+        .div_euclid(identity::totp::STEP_SECS);
+    format!(
+        "{:06}",
+        identity::totp::code_at(&key, step + steps_from_now)
+    )
 }
 
 /// A short random suffix, for emails and names no other test uses.

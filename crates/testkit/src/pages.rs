@@ -132,6 +132,31 @@ impl<'a> Browser<'a> {
         read(req.send().await.expect("page answered")).await
     }
 
+    /// Submits a `multipart/form-data` form (a file upload) from one of the shop's pages:
+    /// its text `fields`, then each of `files` as `(field, file name, bytes)`.
+    pub async fn post_files(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, file_name, bytes) in files {
+            let part =
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string());
+            form = form.part(name.to_string(), part);
+        }
+        let req = self
+            .client
+            .post(self.app.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .multipart(form);
+        read(req.send().await.expect("page answered")).await
+    }
+
     /// Signs in through the sign-in form; panics unless it redirects.
     pub async fn sign_in(&self, email: &str, password: &str) {
         let page = self

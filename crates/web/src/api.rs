@@ -73,7 +73,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn unreachable(why: impl std::fmt::Display) -> Self {
+    pub(crate) fn unreachable(why: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %why, "the web pages could not reach the API");
         Self {
             status: 503,
@@ -109,6 +109,22 @@ struct ProblemBody {
 
 pub type Answer<T> = Result<T, Problem>;
 
+/// A request body and what it is.
+struct Payload {
+    content_type: String,
+    bytes: Bytes,
+}
+
+impl Payload {
+    fn json<B: Serialize>(body: &B) -> Answer<Self> {
+        let bytes = serde_json::to_vec(body).map_err(Problem::unreachable)?;
+        Ok(Self {
+            content_type: "application/json".into(),
+            bytes: bytes.into(),
+        })
+    }
+}
+
 impl Api {
     /// Calls `router` (the API's own routes) in this process.
     pub fn in_process(router: Router) -> Self {
@@ -142,7 +158,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Answer<T> {
-        let json = serde_json::to_vec(body).map_err(Problem::unreachable)?;
+        let json = Payload::json(body)?;
         let (_, body) = self.send(caller, Method::POST, path, Some(json)).await?;
         decode(&body)
     }
@@ -156,10 +172,7 @@ impl Api {
         body: Option<&B>,
         headers: &[(&'static str, String)],
     ) -> Answer<T> {
-        let json = match body {
-            Some(b) => Some(serde_json::to_vec(b).map_err(Problem::unreachable)?),
-            None => None,
-        };
+        let json = body.map(Payload::json).transpose()?;
         let (_, body) = self.send_with(caller, method, path, json, headers).await?;
         decode(&body)
     }
@@ -172,10 +185,27 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Answer<()> {
-        let json = serde_json::to_vec(body).map_err(Problem::unreachable)?;
+        let json = Payload::json(body)?;
         self.send(caller, method, path, Some(json))
             .await
             .map(|_| ())
+    }
+
+    /// A body the page built itself (a multipart upload), with its content type.
+    pub async fn upload<T: DeserializeOwned>(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        content_type: String,
+        body: Bytes,
+    ) -> Answer<T> {
+        let payload = Payload {
+            content_type,
+            bytes: body,
+        };
+        let (_, body) = self.send(caller, method, path, Some(payload)).await?;
+        decode(&body)
     }
 
     /// Sends one request; a non-2xx answer becomes its [`Problem`].
@@ -184,9 +214,9 @@ impl Api {
         caller: &Caller,
         method: Method,
         path: &str,
-        json: Option<Vec<u8>>,
+        body: Option<Payload>,
     ) -> Answer<(HeaderMap, Bytes)> {
-        self.send_with(caller, method, path, json, &[]).await
+        self.send_with(caller, method, path, body, &[]).await
     }
 
     async fn send_with(
@@ -194,7 +224,7 @@ impl Api {
         caller: &Caller,
         method: Method,
         path: &str,
-        json: Option<Vec<u8>>,
+        body: Option<Payload>,
         extra: &[(&'static str, String)],
     ) -> Answer<(HeaderMap, Bytes)> {
         let (status, headers, body) = match &self.transport {
@@ -209,13 +239,14 @@ impl Api {
                 if let Some(xff) = &caller.forwarded_for {
                     req = req.header("x-forwarded-for", xff.clone());
                 }
-                let has_body = json.is_some();
-                if has_body {
-                    req = req.header(header::CONTENT_TYPE, "application/json");
-                }
-                let mut req = req
-                    .body(json.map_or_else(Body::empty, Body::from))
-                    .map_err(Problem::unreachable)?;
+                let body = match body {
+                    Some(p) => {
+                        req = req.header(header::CONTENT_TYPE, p.content_type);
+                        Body::from(p.bytes)
+                    }
+                    None => Body::empty(),
+                };
+                let mut req = req.body(body).map_err(Problem::unreachable)?;
                 req.extensions_mut().insert(ConnectInfo(caller.peer));
                 let res = router
                     .clone()
@@ -241,10 +272,10 @@ impl Api {
                 if let Some(xff) = &caller.forwarded_for {
                     req = req.header("x-forwarded-for", xff.clone());
                 }
-                if let Some(json) = json {
+                if let Some(p) = body {
                     req = req
-                        .header(header::CONTENT_TYPE, "application/json")
-                        .body(json);
+                        .header(header::CONTENT_TYPE, p.content_type)
+                        .body(p.bytes);
                 }
                 let res = req.send().await.map_err(Problem::unreachable)?;
                 let status = res.status().as_u16();

@@ -11,6 +11,7 @@
 mod admin;
 mod api;
 mod assets;
+mod multipart;
 mod pages;
 mod session;
 mod view;
@@ -35,6 +36,10 @@ pub struct WebState {
     pub secure_cookies: bool,
     /// How long a remembered session lasts (the API's `auth.remember_me_days`).
     pub remember_days: u64,
+    /// The largest upload form (the media API's own limit, one file and its framing).
+    pub upload_limit_bytes: usize,
+    /// The largest image file the media API takes, for the upload forms' hint.
+    pub max_image_bytes: usize,
 }
 
 impl WebState {
@@ -45,6 +50,8 @@ impl WebState {
             public_url: settings.http.public_url.trim_end_matches('/').into(),
             secure_cookies: settings.http.secure_cookies,
             remember_days: settings.auth.remember_me_days,
+            upload_limit_bytes: settings.media.upload_body_limit(),
+            max_image_bytes: settings.media.max_upload_bytes,
         }
     }
 }
@@ -59,10 +66,9 @@ pub fn router(state: WebState) -> Router {
         state.clone(),
         session::middleware,
     ));
-    let dashboard = admin::router().layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        session::staff_middleware,
-    ));
+    let dashboard = admin::router(state.upload_limit_bytes).layer(
+        axum::middleware::from_fn_with_state(state.clone(), session::staff_middleware),
+    );
     Router::new()
         .merge(storefront)
         .merge(dashboard)

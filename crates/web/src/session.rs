@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use chrono::Utc;
 use contracts::claims::AccessClaims;
@@ -203,13 +203,35 @@ pub async fn current(
     headers: &HeaderMap,
     caller: &Caller,
 ) -> (Option<String>, CookieJar) {
+    renew(web, kind, headers, caller, false).await
+}
+
+/// The `kind` session renewed now, whatever its access token's age: for a page after
+/// which the token's claims are out of date (a second factor just enrolled).
+pub async fn renewed(
+    web: &WebState,
+    kind: Kind,
+    headers: &HeaderMap,
+    caller: &Caller,
+) -> (Option<String>, CookieJar) {
+    renew(web, kind, headers, caller, true).await
+}
+
+async fn renew(
+    web: &WebState,
+    kind: Kind,
+    headers: &HeaderMap,
+    caller: &Caller,
+    now: bool,
+) -> (Option<String>, CookieJar) {
     let access = read_cookie(headers, kind.access).map(str::to_owned);
     let refresh = read_cookie(headers, kind.refresh).map(str::to_owned);
     let remember = read_cookie(headers, kind.remember) == Some("1");
     let mut jar = CookieJar::default();
-    let due = access
-        .as_deref()
-        .is_none_or(|t| seconds_left(t).is_none_or(|left| left < RENEW_EARLY_SECS));
+    let due = now
+        || access
+            .as_deref()
+            .is_none_or(|t| seconds_left(t).is_none_or(|left| left < RENEW_EARLY_SECS));
     let token = match (access, refresh) {
         (Some(access), _) if !due => Some(access),
         (_, Some(refresh)) => {
@@ -265,12 +287,22 @@ pub async fn staff_middleware(
     let caller = anonymous(&req);
     let (token, jar) = current(&web, STAFF, req.headers(), &caller).await;
     let claims = token.as_deref().and_then(claims_of);
+    let enrolling = claims.as_ref().is_some_and(|c| c.enrolling);
     let member = StaffMember {
         role: claims.and_then(|c| c.role),
         caller: caller.with_token(token),
     };
-    req.extensions_mut().insert(member);
-    let mut res = next.run(req).await;
+    // A member the shop requires a second factor of, who has none yet, may only set
+    // one up or sign out: every other page sends them to set it up (the API would
+    // refuse each of its calls anyway).
+    let path = req.uri().path();
+    let open = path.starts_with("/admin/security") || path == "/admin/logout";
+    let mut res = if enrolling && !open {
+        Redirect::to("/admin/security?done=required").into_response()
+    } else {
+        req.extensions_mut().insert(member);
+        next.run(req).await
+    };
     jar.apply(&mut res);
     res
 }

@@ -94,13 +94,43 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let StaffEnrolling(auth, enrolling) =
+            StaffEnrolling::from_request_parts(parts, state).await?;
+        if enrolling {
+            return Err(ApiError::ForbiddenBecause {
+                code: "two_factor_required",
+                detail: "enrol a second factor (POST /api/v1/staff/me/totp) before anything else"
+                    .into(),
+            });
+        }
+        Ok(auth)
+    }
+}
+
+/// A staff member who may still have to enrol a second factor (the bool), for the
+/// endpoints such a member may use: enrolment itself and signing out. Every other staff
+/// endpoint takes [`StaffAuth`] or [`Staff`], which refuse them.
+#[derive(Clone, Copy, Debug)]
+pub struct StaffEnrolling(pub StaffAuth, pub bool);
+
+impl<S> FromRequestParts<S> for StaffEnrolling
+where
+    S: Send + Sync,
+    Arc<TokenVerifier>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let c = claims(parts, state).await?;
         match (c.kind, c.role) {
-            (AccountKind::Staff, Some(role)) => Ok(Self {
-                staff_id: c.sub,
-                role,
-                session_id: c.sid,
-            }),
+            (AccountKind::Staff, Some(role)) => Ok(Self(
+                StaffAuth {
+                    staff_id: c.sub,
+                    role,
+                    session_id: c.sid,
+                },
+                c.enrolling,
+            )),
             _ => Err(ApiError::forbidden("this endpoint is for staff")),
         }
     }

@@ -8,7 +8,7 @@ mod verifier;
 
 pub use extract::{
     Admin, CustomerAuth, Finance, Inventory, MaybeStaff, RoleMarker, Staff, StaffAuth,
-    bearer_or_cookie,
+    StaffEnrolling, bearer_or_cookie,
 };
 pub use keys::{Jwk, Jwks, SigningKey};
 pub use verifier::{AuthError, TokenVerifier};

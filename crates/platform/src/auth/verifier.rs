@@ -161,6 +161,7 @@ mod tests {
             iat: now,
             exp: now + exp_offset,
             jti: Uuid::now_v7(),
+            enrolling: false,
         }
     }
 
@@ -225,6 +226,7 @@ mod remote_tests {
             iat: now,
             exp: now + 60,
             jti: Uuid::now_v7(),
+            enrolling: false,
         }
     }
 

@@ -3,7 +3,8 @@
 //! Owns customers, staff and roles, password hashes, sessions (refresh-token families),
 //! verification and reset tokens, shipping addresses and the staff audit trail. Signs
 //! access tokens and publishes the verification keys at `/.well-known/jwks.json`.
-//! Staff look customers up (read-only, audited) under `/api/v1/admin/customers`.
+//! Staff look customers up (read-only, audited) under `/api/v1/admin/customers`, and
+//! may sign in with a second factor (TOTP with recovery codes, [`totp`]).
 //!
 //! Publishes `identity.customer.*` (registered, verification requested, verified,
 //! updated, password reset requested, password changed), `identity.address.*` and
@@ -16,6 +17,7 @@ mod migrations;
 mod sessions;
 mod store;
 mod throttle;
+mod two_factor;
 mod verification;
 
 pub mod bootstrap;
@@ -27,6 +29,7 @@ use platform::auth::SigningKey;
 use platform::http::Probe;
 use platform::service::{ServiceContext, ServiceParts};
 
+pub use domain::totp;
 pub use migrations::Migrator;
 
 pub const NAME: &str = "identity";

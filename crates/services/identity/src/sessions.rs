@@ -66,6 +66,7 @@ impl AppState {
         account_id: Uuid,
         role: Option<StaffRole>,
         session_id: Uuid,
+        enrolling: bool,
     ) -> Result<(String, u64), ApiError> {
         let ttl = self.ctx.settings.auth.access_ttl();
         let now = self.ctx.clock.now();
@@ -78,11 +79,13 @@ impl AppState {
             iat: now.timestamp(),
             exp: now.timestamp() + ttl.as_secs() as i64,
             jti: Uuid::now_v7(),
+            enrolling,
         };
         Ok((self.key.sign(&claims)?, ttl.as_secs()))
     }
 
-    /// Opens a session inside `txn` and issues its first pair.
+    /// Opens a session inside `txn` and issues its first pair. `enrolling`: a staff
+    /// member who must enrol a second factor first (see [`AccessClaims::enrolling`]).
     pub(crate) async fn open_session<C: ConnectionTrait>(
         &self,
         txn: &C,
@@ -90,6 +93,7 @@ impl AppState {
         account_id: Uuid,
         role: Option<StaffRole>,
         remember_me: bool,
+        enrolling: bool,
     ) -> Result<Issued, ApiError> {
         let now = self.ctx.clock.now();
         let expires_at = now + self.session_lifetime(remember_me);
@@ -104,7 +108,8 @@ impl AppState {
         .await?;
         let refresh = random_token();
         sessions::add_refresh_token(txn, session.id, &sha256_hex(refresh.as_bytes()), now).await?;
-        let (access, expires_in) = self.access_token(kind, account_id, role, session.id)?;
+        let (access, expires_in) =
+            self.access_token(kind, account_id, role, session.id, enrolling)?;
         Ok(Issued {
             pair: TokenPair {
                 access_token: access,
@@ -142,12 +147,12 @@ impl AppState {
             tracing::warn!(session.id = %session.id, account.id = %session.account_id, "refresh token reuse; session revoked");
             return Err(invalid());
         }
-        let role = match kind {
+        let (role, enrolling) = match kind {
             AccountKind::Customer => {
                 accounts::customer(&txn, session.account_id)
                     .await?
                     .ok_or_else(invalid)?;
-                None
+                (None, false)
             }
             AccountKind::Staff => {
                 let staff = accounts::staff_member(&txn, session.account_id)
@@ -156,12 +161,16 @@ impl AppState {
                 if staff.disabled_at.is_some() {
                     return Err(invalid());
                 }
-                Some(staff.role)
+                // Enrolling since the last refresh lifts the restriction; a policy made
+                // stricter since applies now.
+                let enrolling = self.must_enrol(&txn, staff.id).await?;
+                (Some(staff.role), enrolling)
             }
         };
         let next = random_token();
         sessions::add_refresh_token(&txn, session.id, &sha256_hex(next.as_bytes()), now).await?;
-        let (access, expires_in) = self.access_token(kind, session.account_id, role, session.id)?;
+        let (access, expires_in) =
+            self.access_token(kind, session.account_id, role, session.id, enrolling)?;
         txn.commit().await?;
         Ok(Issued {
             pair: TokenPair {

@@ -3,6 +3,7 @@
 //! public API as every client, with their own token. A page offers only the actions the
 //! member's role allows; the API decides, and a refusal is a clear page, never a crash.
 
+mod banners;
 mod categories;
 mod customers;
 mod events;
@@ -10,8 +11,10 @@ mod home;
 mod order_list;
 mod orders;
 mod product_form;
+mod product_images;
 mod products;
 mod reviews;
+mod security;
 mod shipping;
 mod shipping_quote;
 mod shipping_rate_form;
@@ -21,6 +24,7 @@ mod staff;
 
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -31,11 +35,32 @@ use crate::assets;
 use crate::pages::{busy_or_broken, render_status, retry_after};
 use crate::session::StaffMember;
 
-pub(crate) fn router() -> Router<WebState> {
+/// `upload_limit`: the largest upload form, the media API's own limit.
+pub(crate) fn router(upload_limit: usize) -> Router<WebState> {
+    // The two upload forms take a file's worth of body; every other form the kernel's
+    // small JSON-sized limit.
+    let uploads = Router::new()
+        .route(
+            "/admin/products/{id}/images",
+            get(product_images::page).post(product_images::upload),
+        )
+        .route("/admin/banners", get(banners::list).post(banners::create))
+        .layer(DefaultBodyLimit::max(upload_limit));
     Router::new()
+        .merge(uploads)
+        .route(
+            "/admin/products/{id}/images/{image_id}",
+            post(product_images::change),
+        )
+        .route("/admin/banners/{id}", post(banners::save))
+        .route("/admin/banners/{id}/delete", post(banners::delete))
         .route("/admin", get(home::page))
         .route("/admin/login", get(sign_in::form).post(sign_in::login))
         .route("/admin/logout", post(sign_in::logout))
+        .route("/admin/security", get(security::page))
+        .route("/admin/security/totp", post(security::start))
+        .route("/admin/security/totp/confirm", post(security::confirm))
+        .route("/admin/security/totp/remove", post(security::remove))
         .route("/admin/orders", get(order_list::list))
         .route("/admin/orders/{id}", get(orders::detail))
         .route("/admin/orders/{id}/status", post(orders::set_status))
@@ -169,6 +194,9 @@ fn sign_in_first(here: &str) -> Response {
 fn failure(web: &WebState, staff: &StaffMember, here: &str, p: &Problem) -> Response {
     let (status, title, message) = match p.status {
         401 => return sign_in_first(here),
+        403 if p.code == "two_factor_required" => {
+            return Redirect::to("/admin/security?done=required").into_response();
+        }
         403 => (
             StatusCode::FORBIDDEN,
             "Not allowed for your role",
@@ -252,14 +280,24 @@ async fn load_by_id<T: serde::de::DeserializeOwned>(
 
 /// The dashboard's page for an address that names nothing.
 fn not_found(web: &WebState, staff: &StaffMember) -> Response {
-    let missing = Problem {
-        status: 404,
-        code: "not_found".into(),
+    refused_as(web, staff, 404)
+}
+
+/// The dashboard's page for a member whose role does not allow what they asked for,
+/// when the page knows it without asking the API.
+fn forbidden(web: &WebState, staff: &StaffMember) -> Response {
+    refused_as(web, staff, 403)
+}
+
+fn refused_as(web: &WebState, staff: &StaffMember, status: u16) -> Response {
+    let refusal = Problem {
+        status,
+        code: String::new(),
         detail: String::new(),
         errors: Vec::new(),
         retry_after: None,
     };
-    failure(web, staff, "/admin", &missing)
+    failure(web, staff, "/admin", &refusal)
 }
 
 /// Where a sign-in may send the member back to: a dashboard page, nothing else.

@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::security::proof;
 use super::{AdminLayout, failure, safe_next};
 use crate::WebState;
+use crate::api::FieldError;
 use crate::pages::render_status;
 use crate::session::{self, CookieJar, StaffMember, Tokens};
 use crate::view::Form;
@@ -67,6 +69,9 @@ pub(super) struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// The authenticator app's code or a recovery code, for members who set one up.
+    #[serde(default)]
+    code: String,
     #[serde(default)]
     next: String,
 }
@@ -76,7 +81,12 @@ pub(super) async fn login(
     staff: StaffMember,
     Posted(f): Posted<LoginForm>,
 ) -> Response {
-    let body = json!({"email": f.email, "password": f.password});
+    let mut body = json!({"email": f.email, "password": f.password});
+    if !f.code.trim().is_empty()
+        && let (Some(body), Some(proof)) = (body.as_object_mut(), proof(&f.code).as_object())
+    {
+        body.extend(proof.clone());
+    }
     match web
         .api
         .post::<_, Tokens>(&staff.caller, "/api/v1/staff/auth/login", &body)
@@ -94,7 +104,21 @@ pub(super) async fn login(
                 429 | 503 => StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNAUTHORIZED),
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            page(&web, &staff, Form::refused(&p), &f.email, &f.next, status)
+            let mut form = Form::refused(&p);
+            // A second factor missing or wrong is said beside its field.
+            if matches!(p.code.as_str(), "totp_required" | "totp_invalid") {
+                let message = if p.code == "totp_required" {
+                    "enter the code from your authenticator app, or a recovery code"
+                } else {
+                    "is wrong, expired or already used"
+                };
+                form.problem = Some("Your account signs in with a second factor.".into());
+                form.errors.push(FieldError {
+                    field: "code".into(),
+                    message: message.into(),
+                });
+            }
+            page(&web, &staff, form, &f.email, &f.next, status)
         }
         Err(p) => failure(&web, &staff, "/admin/login", &p),
     }

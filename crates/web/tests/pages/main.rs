@@ -7,9 +7,11 @@ mod admin;
 mod admin_categories;
 mod admin_customers;
 mod admin_events;
+mod admin_media;
 mod admin_order_filters;
 mod admin_products;
 mod admin_reviews;
+mod admin_security;
 mod admin_shipping;
 mod admin_staff;
 mod browsing;
@@ -21,8 +23,10 @@ use admin::*;
 use admin_categories::*;
 use admin_customers::*;
 use admin_events::*;
+use admin_media::*;
 use admin_products::*;
 use admin_reviews::*;
+use admin_security::*;
 use browsing::*;
 use buying::*;
 use own::*;
@@ -78,5 +82,9 @@ testkit::backend_tests!(
     an_admin_replays_and_discards_events_given_up_on,
     only_admins_see_events_given_up_on,
     a_clerk_hides_a_review_and_shows_it_again,
+    staff_upload_order_and_delete_a_products_pictures,
+    an_admin_adds_edits_and_deletes_a_banner,
+    staff_set_up_an_authenticator_and_sign_in_with_its_code,
+    a_shop_that_requires_a_second_factor_opens_only_its_set_up,
     finance_gets_no_review_moderation,
 );

@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod password;
+pub mod totp;
 
 use chrono::Duration;
 

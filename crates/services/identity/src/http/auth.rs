@@ -324,12 +324,25 @@ pub(super) async fn check_password(
     stored_hash: Option<&str>,
 ) -> ApiResult<()> {
     let attempt = throttle::Attempt { account, ip };
-    throttle::admit(s, &attempt).await?;
+    verify_password(s, &attempt, password, stored_hash).await?;
+    throttle::succeeded(s, &attempt).await;
+    Ok(())
+}
+
+/// The password part of a sign-in: throttled, and a wrong one counted. The caller
+/// counts the success (`throttle::succeeded`) once every factor has passed, so a
+/// client that knows the password alone never becomes one the account trusts.
+pub(super) async fn verify_password(
+    s: &AppState,
+    attempt: &throttle::Attempt<'_>,
+    password: &str,
+    stored_hash: Option<&str>,
+) -> ApiResult<()> {
+    throttle::admit(s, attempt).await?;
     if s.hasher.verify(password, stored_hash).await? {
-        throttle::succeeded(s, &attempt).await;
         Ok(())
     } else {
-        throttle::failed(s, &attempt).await;
+        throttle::failed(s, attempt).await;
         Err(ApiError::Unauthorized {
             code: "invalid_credentials",
             detail: "the email or password is wrong".into(),
@@ -371,6 +384,7 @@ async fn login(
             customer.id,
             None,
             req.remember_me,
+            false,
         )
         .await?;
     txn.commit().await?;

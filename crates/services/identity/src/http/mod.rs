@@ -8,6 +8,7 @@ mod jwks;
 mod me;
 mod staff;
 mod staff_auth;
+mod staff_totp;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,6 +26,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(addresses::router())
         .merge(staff_auth::router())
+        .merge(staff_totp::router())
         .merge(staff::router())
         .merge(customers::router())
         .merge(jwks::router())

@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::domain::password::Password;
 use crate::sessions::STAFF;
 use crate::store::accounts::{self, NewStaff, StaffChange, StaffMember};
-use crate::store::sessions;
+use crate::store::{sessions, two_factor};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -199,11 +199,16 @@ pub struct UpdateStaffRequest {
     /// A new password set by the admin; the member's sessions end.
     #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
+    /// Removes the member's second factor (a lost phone and lost recovery codes): they
+    /// sign in with their password and set one up again, at once where it is required.
+    /// Their sessions end.
+    #[serde(default)]
+    pub remove_second_factor: bool,
     /// Expected version (or send `If-Match`).
     pub version: Option<i64>,
 }
 
-/// Changes a staff member's name, role or password.
+/// Changes a staff member's name, role or password, or removes their second factor.
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", security(("bearer" = [])), request_body = UpdateStaffRequest,
     params(("id" = Uuid, Path, description = "Staff id")),
     responses((status = 200, body = StaffView), (status = 404, body = platform::error::Problem), (status = 409, body = platform::error::Problem),
@@ -257,22 +262,21 @@ async fn update_staff(
     let version = accounts::update_staff(&txn, id, expected, change, now)
         .await?
         .ok_or_else(|| ApiError::stale_version(current.version))?;
-    if role_changed || hash.is_some() {
-        sessions::revoke_all(
-            &txn,
-            STAFF,
-            id,
-            None,
-            if role_changed {
-                "role changed"
-            } else {
-                "password reset by admin"
-            },
-            now,
-        )
-        .await?;
+    if req.remove_second_factor {
+        two_factor::remove(&txn, id).await?;
     }
-    let details = json!({"name": name, "role": role.map(StaffRole::as_str), "password_reset": hash.is_some()});
+    if role_changed || hash.is_some() || req.remove_second_factor {
+        let reason = if role_changed {
+            "role changed"
+        } else if hash.is_some() {
+            "password reset by admin"
+        } else {
+            "second factor removed by admin"
+        };
+        sessions::revoke_all(&txn, STAFF, id, None, reason, now).await?;
+    }
+    let details = json!({"name": name, "role": role.map(StaffRole::as_str), "password_reset": hash.is_some(),
+                         "second_factor_removed": req.remove_second_factor});
     record(&txn, &admin, "staff.updated", id, details, ip, now).await?;
     txn.commit().await?;
     let member = accounts::staff_member(&s.ctx.db, id)

@@ -3,6 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m0001_accounts;
+mod m0002_staff_totp;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(platform::events::migration::CreateOutboxAndInbox),
             Box::new(platform::audit::CreateAuditLog),
             Box::new(m0001_accounts::Migration),
+            Box::new(m0002_staff_totp::Migration),
         ]
     }
 }

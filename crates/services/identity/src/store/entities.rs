@@ -48,6 +48,36 @@ pub mod staff {
     no_relations!();
 }
 
+pub mod staff_totp {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "staff_totp")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub staff_id: Uuid,
+        pub secret: String,
+        pub confirmed_at: Option<DateTimeUtc>,
+        pub last_step: i64,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod staff_recovery_code {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "staff_recovery_codes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code_hash: String,
+        pub staff_id: Uuid,
+        pub used_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
 pub mod session {
     use sea_orm::entity::prelude::*;
 

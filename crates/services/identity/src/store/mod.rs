@@ -7,3 +7,4 @@ pub mod accounts;
 pub mod addresses;
 pub mod one_time;
 pub mod sessions;
+pub mod two_factor;

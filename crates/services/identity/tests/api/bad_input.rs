@@ -22,6 +22,8 @@ const ENDPOINTS: &[(Method, &str, Auth)] = &[
     (Method::POST, "/api/v1/me/password", Auth::Customer),
     (Method::POST, "/api/v1/me/addresses", Auth::Customer),
     (Method::POST, "/api/v1/staff", Auth::Admin),
+    (Method::POST, "/api/v1/staff/me/totp/confirm", Auth::Admin),
+    (Method::DELETE, "/api/v1/staff/me/totp", Auth::Admin),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]

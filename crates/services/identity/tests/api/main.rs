@@ -17,4 +17,5 @@ mod refresh;
 mod register;
 mod staff;
 mod staff_auth;
+mod two_factor;
 mod verification;

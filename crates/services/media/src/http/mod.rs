@@ -30,8 +30,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
 /// Every route of the service with its OpenAPI declaration, before it has a state: the
 /// service's part of the API document, which every process serves whole.
 pub(crate) fn routes(settings: &MediaSettings) -> OpenApiRouter<AppState> {
-    // Multipart framing adds a little to the file itself.
-    let upload_limit = settings.max_upload_bytes + 64 * 1024;
+    let upload_limit = settings.upload_body_limit();
     OpenApiRouter::new()
         .merge(audit::router())
         .merge(banners::router(upload_limit))

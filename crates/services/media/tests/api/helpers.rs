@@ -1,35 +1,15 @@
 //! Images made on the spot, and the calls the media suites share.
 
-use std::io::Cursor;
 use std::path::Path;
 use std::time::Duration;
 
-use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
 use serde_json::{Value, json};
 use testkit::{TestApp, TestResponse};
 
 pub const PNG: &str = "image/png";
 
-/// An RGB gradient, so lossy encoding has something to work on.
-pub fn picture(width: u32, height: u32) -> DynamicImage {
-    DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
-        Rgb([
-            (x * 255 / width.max(1)) as u8,
-            (y * 255 / height.max(1)) as u8,
-            120,
-        ])
-    }))
-}
-
-pub fn encoded(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    image.write_to(&mut out, format).expect("encode");
-    out.into_inner()
-}
-
-pub fn png(width: u32, height: u32) -> Vec<u8> {
-    encoded(&picture(width, height), ImageFormat::Png)
-}
+pub use testkit::images::{encoded, picture, png};
 
 /// A small transparent PNG (alpha must survive into the WebP).
 pub fn transparent_png(width: u32, height: u32) -> Vec<u8> {
