@@ -60,11 +60,20 @@ fn new_recovery_code() -> String {
     format!("{}-{}", &text[..5], &text[5..10])
 }
 
+const WRONG_CODE: &str = "the code is wrong, expired or already used";
+
+/// At sign-in a wrong code is a failed authentication.
 fn wrong_code() -> ApiError {
     ApiError::Unauthorized {
         code: "totp_invalid",
-        detail: "the code is wrong, expired or already used".into(),
+        detail: WRONG_CODE.into(),
     }
+}
+
+/// From a session (confirming, removing) the caller is authenticated already: a wrong
+/// code refuses the act, it does not end the session (a client seeing 401 would sign out).
+fn wrong_proof() -> ApiError {
+    ApiError::forbidden_because("totp_invalid", WRONG_CODE)
 }
 
 impl AppState {
@@ -116,6 +125,12 @@ impl AppState {
         code: &str,
         ip: std::net::IpAddr,
     ) -> Result<(), ApiError> {
+        if !(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(ApiError::field(
+                "code",
+                "must be the 6 digits the app shows",
+            ));
+        }
         self.limit_code_attempts(staff).await?;
         let now = self.ctx.clock.now();
         let txn = platform::db::begin_write(&self.ctx.db).await?;
@@ -128,12 +143,11 @@ impl AppState {
                     "there is no set-up to confirm; start one first",
                 )
             })?;
-        let not_it = || ApiError::field("code", "is not the code the app shows now");
-        let secret = totp::from_base32(&pending.secret).ok_or_else(not_it)?;
+        let secret = totp::from_base32(&pending.secret).ok_or_else(wrong_proof)?;
         let step = totp::matching_step(&secret, code, now.timestamp(), pending.last_step)
-            .ok_or_else(not_it)?;
+            .ok_or_else(wrong_proof)?;
         if !two_factor::take_step(&txn, staff.staff_id, step, Some(now)).await? {
-            return Err(not_it());
+            return Err(wrong_proof());
         }
         let details = json!({"method": "totp"});
         audit::record(
@@ -201,10 +215,13 @@ impl AppState {
             ));
         }
         self.limit_code_attempts(staff).await?;
-        // A wrong code here is a field to correct, not a sign-in that failed.
         let checked = self.check_second_factor(staff.staff_id, proof).await;
         let checked = checked.map_err(|e| match e {
-            ApiError::Unauthorized { detail, .. } => ApiError::field("totp_code", detail),
+            ApiError::Unauthorized {
+                code: "totp_invalid",
+                ..
+            } => wrong_proof(),
+            ApiError::Unauthorized { code, detail } => ApiError::forbidden_because(code, detail),
             other => other,
         })?;
         if !checked {

@@ -223,7 +223,8 @@ pub(super) async fn confirm(
             jar.apply(&mut res);
             res
         }
-        Err(p) if p.status == 422 && f.uri.starts_with("otpauth://") => {
+        // A mistyped code (403 `totp_invalid`) or one not six digits (422).
+        Err(p) if matches!(p.status, 403 | 422) && f.uri.starts_with("otpauth://") => {
             let enrolment = ApiEnrolment {
                 secret: f.secret,
                 otpauth_uri: f.uri,
@@ -278,7 +279,7 @@ pub(super) async fn remove(
         .await;
     match answer {
         Ok(_) => Redirect::to(&format!("{HERE}?done=removed")).into_response(),
-        Err(p) if matches!(p.status, 409 | 422 | 429) => {
+        Err(p) if matches!(p.status, 403 | 409 | 422 | 429) => {
             let mut form = Form::refused(&p);
             form.errors = vec![FieldError {
                 field: "code".into(),
@@ -287,7 +288,11 @@ pub(super) async fn remove(
                     .first()
                     .map_or_else(|| p.detail.clone(), |e| e.message.clone()),
             }];
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
+            // A wrong code is a field to correct on this page, whatever the API called it.
+            let status = match p.status {
+                403 => StatusCode::UNPROCESSABLE_ENTITY,
+                other => StatusCode::from_u16(other).unwrap_or(StatusCode::BAD_REQUEST),
+            };
             show(&web, &staff, None, form, status).await
         }
         Err(p) => failure(&web, &staff, HERE, &p),

@@ -138,6 +138,17 @@ pub async fn staff_set_up_an_authenticator_and_sign_in_with_its_code(backend: Ba
     replay
         .assert_status(422)
         .assert_contains("is wrong, expired or already used");
+
+    // Removing the app takes a code (the API suite removes it); a spent one is refused
+    // beside the field, and the member stays signed in.
+    let refused = member
+        .post_form("/admin/security/totp/remove", &[("code", next.as_str())])
+        .await;
+    refused
+        .assert_status(422)
+        .assert_contains("code-error")
+        .assert_contains("is wrong, expired or already used");
+    member.get("/admin/orders").await.assert_status(200);
 }
 
 pub async fn a_shop_that_requires_a_second_factor_opens_only_its_set_up(backend: Backend) {

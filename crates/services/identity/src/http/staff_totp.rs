@@ -8,6 +8,7 @@ use platform::auth::{StaffAuth, StaffEnrolling};
 use platform::config::StaffTwoFactor;
 use platform::error::ApiResult;
 use platform::http::{ApiJson, ClientIp};
+use platform::validate::Fields;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -80,7 +81,7 @@ async fn enrol(
 #[serde(deny_unknown_fields)]
 pub struct TotpConfirm {
     /// The 6-digit code the app shows now.
-    #[schema(max_length = 64)]
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 
@@ -88,7 +89,9 @@ pub struct TotpConfirm {
 /// member gives a code too. A session that had to enrol first is let through at its next
 /// refresh.
 #[utoipa::path(post, path = "/api/v1/staff/me/totp/confirm", tag = "staff", security(("bearer" = [])), request_body = TotpConfirm,
-    responses((status = 204, description = "Enabled"), (status = 401, body = platform::error::Problem), (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem)))]
+    responses((status = 204, description = "Enabled"), (status = 401, body = platform::error::Problem),
+              (status = 403, description = "`totp_invalid`: not the code the app shows now", body = platform::error::Problem),
+              (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem), (status = 429, body = platform::error::Problem)))]
 async fn confirm(
     State(s): State<AppState>,
     StaffEnrolling(staff, _): StaffEnrolling,
@@ -109,15 +112,26 @@ pub struct TotpRemove {
 }
 
 /// Removes the member's second factor, proven by a current code or a recovery code.
-/// Refused (409 `totp_required`) where the shop requires one.
+/// Refused (409 `totp_required`) where the shop requires one; a missing or wrong code is
+/// a 403 (`totp_required`, `totp_invalid`), which leaves the session as it is.
 #[utoipa::path(delete, path = "/api/v1/staff/me/totp", tag = "staff", security(("bearer" = [])), request_body = TotpRemove,
-    responses((status = 204, description = "Removed"), (status = 401, body = platform::error::Problem), (status = 409, body = platform::error::Problem)))]
+    responses((status = 204, description = "Removed"), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 409, body = platform::error::Problem), (status = 422, body = platform::error::Problem), (status = 429, body = platform::error::Problem)))]
 async fn remove(
     State(s): State<AppState>,
     staff: StaffAuth,
     ClientIp(ip): ClientIp,
     ApiJson(input): ApiJson<TotpRemove>,
 ) -> ApiResult<StatusCode> {
+    let mut f = Fields::new();
+    for (field, code) in [
+        ("totp_code", &input.totp_code),
+        ("recovery_code", &input.recovery_code),
+    ] {
+        let short = code.as_ref().is_none_or(|c| c.chars().count() <= 64);
+        f.check(short, field, "must be at most 64 characters");
+    }
+    f.finish()?;
     let proof = Proof::of(input.totp_code.as_deref(), input.recovery_code.as_deref());
     s.remove_second_factor(&staff, proof, ip).await?;
     Ok(StatusCode::NO_CONTENT)

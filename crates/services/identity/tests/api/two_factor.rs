@@ -53,8 +53,13 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
             json!({"code": wrong_code(&secret)}),
         )
         .await;
-    wrong.assert_problem(422);
-    assert_eq!(wrong.body["errors"][0]["field"], "code");
+    wrong.assert_problem(403);
+    assert_eq!(wrong.body["code"], "totp_invalid");
+    let malformed = app
+        .post(&format!("{TOTP}/confirm"), Some(token), json!({"code": ""}))
+        .await;
+    malformed.assert_problem(422);
+    assert_eq!(malformed.body["errors"][0]["field"], "code");
     app.post(
         &format!("{TOTP}/confirm"),
         Some(token),
@@ -124,7 +129,20 @@ pub async fn a_staff_member_enrols_totp_and_each_code_signs_in_once(backend: Bac
             Some(json!({"totp_code": wrong_code(&secret)})),
         )
         .await;
-    refused.assert_problem(422);
+    refused.assert_problem(403);
+    assert_eq!(refused.body["code"], "totp_invalid");
+    let long = app
+        .send(
+            reqwest::Method::DELETE,
+            TOTP,
+            Some(&token),
+            Some(json!({"recovery_code": "x".repeat(65)})),
+        )
+        .await;
+    long.assert_problem(422);
+    assert_eq!(long.body["errors"][0]["field"], "recovery_code");
+    // A wrong code refuses the act and leaves the session as it was.
+    app.get(TOTP, Some(&token)).await.assert_status(200);
     app.send(
         reqwest::Method::DELETE,
         TOTP,
