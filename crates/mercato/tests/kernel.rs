@@ -112,6 +112,7 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/admin/shipping/zones/{id}",
         "/api/v1/admin/shipping/rates",
         "/api/v1/admin/shipping/rates/{id}",
+        "/api/v1/admin/shipping/audit-log",
         "/api/v1/cart",
         "/api/v1/cart/items",
         "/api/v1/cart/items/{product_id}",
@@ -123,11 +124,13 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         "/api/v1/orders/{id}/cancel",
         "/api/v1/admin/orders",
         "/api/v1/admin/orders/{id}/status",
+        "/api/v1/admin/orders/audit-log",
         "/api/v1/payments/{id}",
         "/api/v1/payments/{id}/sandbox/pay",
         "/api/v1/payments/webhooks/{provider}",
         "/api/v1/admin/payments",
         "/api/v1/admin/payments/{id}/refund",
+        "/api/v1/admin/payments/audit-log",
     ] {
         assert!(
             paths.contains_key(path),

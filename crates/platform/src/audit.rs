@@ -5,16 +5,18 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::StaffAuth;
 use crate::error::ApiResult;
 use crate::page::{Page, PageParams, paginate};
+use crate::validate::Fields;
 
 /// One recorded staff action.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -65,23 +67,95 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A page of the trail, newest first.
-pub async fn list<C: ConnectionTrait>(db: &C, page: &PageParams) -> ApiResult<Page<AuditEntry>> {
+/// Which part of the trail to list; every field narrows it.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// Only this staff member's actions.
+    pub actor_id: Option<Uuid>,
+    /// Only actions on this kind of entity: `product`, `order`, `staff`, …
+    #[param(max_length = 40)]
+    pub target_kind: Option<String>,
+    /// Only actions on this entity (its id as the entries show it).
+    #[param(max_length = 100)]
+    pub target_id: Option<String>,
+    /// Only actions at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only actions before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries older than this entry. Entry ids are UUIDv7, ordered by time across
+    /// services, so a client merging several services' trails pages through all of them
+    /// with the last id it showed.
+    pub before: Option<Uuid>,
+}
+
+impl AuditFilter {
+    fn checked(&self) -> ApiResult<()> {
+        let mut f = Fields::new();
+        let long =
+            |v: &Option<String>, max: usize| v.as_ref().is_some_and(|v| v.chars().count() > max);
+        f.check(
+            !long(&self.target_kind, 40),
+            "target_kind",
+            "must be at most 40 characters",
+        );
+        f.check(
+            !long(&self.target_id, 100),
+            "target_id",
+            "must be at most 100 characters",
+        );
+        f.finish()
+    }
+}
+
+const COLUMNS: [&str; 8] = [
+    "id",
+    "actor_id",
+    "action",
+    "target_kind",
+    "target_id",
+    "details",
+    "client_ip",
+    "at",
+];
+
+/// A page of the trail, newest first, narrowed by `filter`.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &AuditFilter,
+    page: &PageParams,
+) -> ApiResult<Page<AuditEntry>> {
+    filter.checked()?;
     let limit = page.limit()?;
-    let before = page.position::<Uuid>()?;
-    let backend = db.get_database_backend();
-    let (sql, values): (&str, Vec<sea_orm::Value>) = match before {
-        Some(b) => (
-            "SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
-            vec![b.into(), ((limit + 1) as i64).into()],
-        ),
-        None => (
-            "SELECT * FROM audit_log ORDER BY id DESC LIMIT $1",
-            vec![((limit + 1) as i64).into()],
-        ),
+    // The cursor and `before` both bound the page from above: the lower one holds.
+    let before = match (page.position::<Uuid>()?, filter.before) {
+        (Some(a), Some(b)) => Some(Ord::min(a, b)),
+        (a, b) => a.or(b),
     };
+    let mut query = Query::select();
+    query
+        .columns(COLUMNS)
+        .from("audit_log")
+        .and_where_option(before.map(|b| Expr::col("id").lt(b)))
+        .and_where_option(filter.actor_id.map(|a| Expr::col("actor_id").eq(a)))
+        .and_where_option(
+            filter
+                .target_kind
+                .clone()
+                .map(|k| Expr::col("target_kind").eq(k)),
+        )
+        .and_where_option(
+            filter
+                .target_id
+                .clone()
+                .map(|t| Expr::col("target_id").eq(t)),
+        )
+        .and_where_option(filter.from.map(|t| Expr::col("at").gte(t)))
+        .and_where_option(filter.to.map(|t| Expr::col("at").lt(t)))
+        .order_by("id", Order::Desc)
+        .limit(limit + 1);
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .query_all_raw(db.get_database_backend().build(&query))
         .await?;
     let entries = rows
         .into_iter()
@@ -100,6 +174,32 @@ pub async fn list<C: ConnectionTrait>(db: &C, page: &PageParams) -> ApiResult<Pa
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
     Ok(paginate(entries, limit, |e| e.id, |e| e))
+}
+
+/// A service's audit-log endpoint, `GET $path` for admins, filtered and paged like every
+/// other (one macro because `utoipa::path` takes the path as a literal).
+#[macro_export]
+#[expect(
+    clippy::crate_in_macro_def,
+    reason = "`crate::AppState` is the calling service's state, on purpose"
+)]
+macro_rules! audit_log_endpoint {
+    ($handler:ident, $path:literal, $tag:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(get, path = $path, tag = $tag, security(("bearer" = [])),
+            params(platform::page::PageParams, platform::audit::AuditFilter),
+            responses((status = 200, body = platform::page::Page<platform::audit::AuditEntry>),
+                      (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+                      (status = 422, body = platform::error::Problem)))]
+        async fn $handler(
+            axum::extract::State(s): axum::extract::State<crate::AppState>,
+            _admin: platform::auth::Staff<platform::auth::Admin>,
+            platform::http::ApiQuery(page): platform::http::ApiQuery<platform::page::PageParams>,
+            platform::http::ApiQuery(filter): platform::http::ApiQuery<platform::audit::AuditFilter>,
+        ) -> platform::error::ApiResult<axum::Json<platform::page::Page<platform::audit::AuditEntry>>> {
+            Ok(axum::Json(platform::audit::list(&s.ctx.db, &filter, &page).await?))
+        }
+    };
 }
 
 /// The `audit_log` table, for the migrator of every service that records staff actions.

@@ -3,6 +3,7 @@
 //! public API as every client, with their own token. A page offers only the actions the
 //! member's role allows; the API decides, and a refusal is a clear page, never a crash.
 
+mod audit;
 mod banners;
 mod categories;
 mod customers;
@@ -113,6 +114,7 @@ pub(crate) fn router(upload_limit: usize) -> Router<WebState> {
             "/admin/shipping/zones/{id}/rates/{rate_id}/delete",
             post(shipping_rates::delete),
         )
+        .route("/admin/audit", get(audit::page))
         .route("/admin/events", get(events::list))
         .route("/admin/events/{id}/replay", post(events::replay))
         .route("/admin/events/{id}/discard", post(events::discard))

@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod admin_audit;
 mod admin_categories;
 mod admin_customers;
 mod admin_events;
@@ -20,6 +21,7 @@ mod own;
 
 use account::*;
 use admin::*;
+use admin_audit::*;
 use admin_categories::*;
 use admin_customers::*;
 use admin_events::*;
@@ -77,6 +79,7 @@ testkit::backend_tests!(
     staff_create_edit_stock_and_archive_a_product,
     a_product_saved_meanwhile_is_shown_beside_ones_own_edit,
     staff_keep_the_category_tree,
+    staff_put_categories_in_the_order_they_choose,
     staff_find_a_customer_and_read_their_profile_and_orders,
     the_customer_pages_send_staff_to_sign_in_and_explain_what_they_cannot_show,
     an_admin_replays_and_discards_events_given_up_on,
@@ -87,4 +90,6 @@ testkit::backend_tests!(
     staff_set_up_an_authenticator_and_sign_in_with_its_code,
     a_shop_that_requires_a_second_factor_opens_only_its_set_up,
     finance_gets_no_review_moderation,
+    the_audit_log_merges_every_services_trail_newest_first,
+    only_admins_read_the_audit_log,
 );

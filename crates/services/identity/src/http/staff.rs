@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
-use platform::audit::{self, AuditEntry};
+use platform::audit;
 use platform::auth::{Admin, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, with_etag};
@@ -336,13 +336,9 @@ async fn disable_staff(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The audit trail of staff actions, newest first.
-#[utoipa::path(get, path = "/api/v1/staff/audit-log", tag = "staff", security(("bearer" = [])), params(PageParams),
-    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = platform::error::Problem)))]
-async fn list_audit_log(
-    State(s): State<AppState>,
-    _admin: Staff<Admin>,
-    ApiQuery(page): ApiQuery<PageParams>,
-) -> ApiResult<Json<Page<AuditEntry>>> {
-    Ok(Json(audit::list(&s.ctx.db, &page).await?))
-}
+platform::audit_log_endpoint!(
+    list_audit_log,
+    "/api/v1/staff/audit-log",
+    "staff",
+    "Staff actions on staff members, customers' records and second factors, newest first."
+);

@@ -357,6 +357,75 @@ pub async fn the_audit_log_lists_staff_actions_newest_first(backend: Backend) {
         .assert_problem(401);
 }
 
+pub async fn the_audit_log_narrows_by_actor_entity_and_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = admin(&app).await;
+    let second = app.staff_token("admin").await;
+    let x = text(
+        &create(&app, &first, &unique_email("x"), "inventory").await,
+        "id",
+    )
+    .to_owned();
+    app.patch(&member(&x), Some(&first), json!({"role": "finance"}))
+        .await
+        .assert_status(200);
+    create(&app, &second, &unique_email("y"), "inventory").await;
+    let trail = |query: &str| {
+        let (app, second) = (&app, second.clone());
+        let path = format!("{STAFF}/audit-log?{query}");
+        async move {
+            let res = app.get(&path, Some(&second)).await;
+            res.assert_status(200);
+            res.body
+        }
+    };
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| text(e, "id").to_owned())
+            .collect()
+    };
+
+    let all = trail("limit=100").await;
+    let everything = ids(&all);
+    assert_eq!(everything.len(), 3, "{all}");
+    let second_id = text(&all["items"][0], "actor_id").to_owned();
+    let by_second = trail(&format!("actor_id={second_id}")).await;
+    assert_eq!(ids(&by_second), everything[..1]);
+    let on_x = trail(&format!("target_kind=staff&target_id={x}")).await;
+    assert_eq!(ids(&on_x), everything[1..]);
+    // `before` pages on from any entry, as a client merging services' trails does.
+    assert_eq!(
+        ids(&trail(&format!("before={}", everything[0])).await),
+        everything[1..]
+    );
+    let one = trail("limit=1").await;
+    assert_eq!(ids(&one), everything[..1]);
+    let cursor = text(&one, "next_cursor");
+    assert_eq!(
+        ids(&trail(&format!("limit=1&cursor={cursor}&before={}", everything[2])).await),
+        Vec::<String>::new(),
+        "the lower bound of the two holds"
+    );
+    assert!(ids(&trail("from=2999-01-01T00:00:00Z").await).is_empty());
+    assert!(ids(&trail("to=2000-01-01T00:00:00Z").await).is_empty());
+    assert_eq!(
+        ids(&trail("from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z").await),
+        everything
+    );
+
+    let long = app
+        .get(
+            &format!("{STAFF}/audit-log?target_kind={}", "k".repeat(41)),
+            Some(&second),
+        )
+        .await;
+    long.assert_problem(422);
+    assert_eq!(long.body["errors"][0]["field"], "target_kind");
+}
+
 pub async fn the_staff_list_is_paginated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = admin(&app).await;
@@ -395,5 +464,6 @@ testkit::backend_tests!(
     a_disabled_member_can_neither_sign_in_nor_refresh,
     the_bootstrap_admin_cannot_be_disabled_or_demoted,
     the_audit_log_lists_staff_actions_newest_first,
+    the_audit_log_narrows_by_actor_entity_and_time,
     the_staff_list_is_paginated,
 );

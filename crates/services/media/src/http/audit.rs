@@ -1,12 +1,5 @@
 //! What staff did to images and banners, for admins.
 
-use axum::Json;
-use axum::extract::State;
-use platform::audit::{self, AuditEntry};
-use platform::auth::{Admin, Staff};
-use platform::error::ApiResult;
-use platform::http::ApiQuery;
-use platform::page::{Page, PageParams};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,13 +9,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_media_audit_log))
 }
 
-/// Staff actions on images and banners, newest first.
-#[utoipa::path(get, path = "/api/v1/media/audit-log", tag = "media", security(("bearer" = [])), params(PageParams),
-    responses((status = 200, body = Page<AuditEntry>), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem)))]
-async fn list_media_audit_log(
-    State(s): State<AppState>,
-    _admin: Staff<Admin>,
-    ApiQuery(page): ApiQuery<PageParams>,
-) -> ApiResult<Json<Page<AuditEntry>>> {
-    Ok(Json(audit::list(&s.ctx.db, &page).await?))
-}
+platform::audit_log_endpoint!(
+    list_media_audit_log,
+    "/api/v1/media/audit-log",
+    "media",
+    "Staff actions on images and banners, newest first."
+);

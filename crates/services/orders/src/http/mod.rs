@@ -1,6 +1,7 @@
 //! Orders' HTTP surface: the cart, the wishlist, checkout, orders, fulfilment and the
 //! staff dashboard's figures.
 
+mod audit;
 mod cart;
 mod checkout;
 mod fulfilment;
@@ -27,6 +28,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
 /// service's part of the API document, which every process serves whole.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(audit::router())
         .merge(cart::router())
         .merge(checkout::router())
         .merge(fulfilment::router())

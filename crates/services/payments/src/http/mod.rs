@@ -1,6 +1,7 @@
 //! Payments' HTTP surface: reading a payment, the sandbox's card form, provider
 //! webhooks and refunds by finance staff.
 
+mod audit;
 mod payments;
 mod refunds;
 mod webhooks;
@@ -17,6 +18,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
 /// service's part of the API document, which every process serves whole.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(audit::router())
         .merge(payments::router())
         .merge(webhooks::router())
         .merge(refunds::router())

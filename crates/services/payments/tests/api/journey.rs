@@ -66,6 +66,26 @@ pub async fn a_customer_buys_and_the_shop_delivers(backend: Backend) {
     }
     let done = app.get(&format!("/api/v1/orders/{id}"), Some(&me)).await;
     assert_eq!(done.body["shipping"]["tracking_number"], "JNE-0042");
+    // Orders' trail holds each step with the tracking number it was shipped with.
+    let admin = app.staff_token("admin").await;
+    let trail = app
+        .get(
+            &format!("/api/v1/admin/orders/audit-log?target_kind=order&target_id={id}"),
+            Some(&admin),
+        )
+        .await;
+    trail.assert_status(200);
+    let moves: Vec<&str> = trail.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["details"]["to"].as_str().expect("to"))
+        .collect();
+    assert_eq!(moves, ["delivered", "shipped", "processing"]);
+    assert_eq!(
+        trail.body["items"][1]["details"]["tracking_number"],
+        "JNE-0042"
+    );
     assert_eq!(
         steps(&done.body),
         [

@@ -72,6 +72,19 @@ pub async fn finance_refunds_in_part_then_in_full(backend: Backend) {
     refund(&app, &finance, payment, json!({}))
         .await
         .assert_problem(409);
+    // Both requests are in payments' trail, for admins only.
+    let trail = format!("/api/v1/admin/payments/audit-log?target_id={payment}");
+    app.get(&trail, Some(&finance)).await.assert_problem(403);
+    let admin = app.staff_token("admin").await;
+    let entries = app.get(&trail, Some(&admin)).await;
+    entries.assert_status(200);
+    let items = entries.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        items
+            .iter()
+            .all(|e| e["action"] == "payment.refund_requested")
+    );
     let mails = app.wait_for_mails(&email, 5).await;
     assert_eq!(
         mails

@@ -1,5 +1,6 @@
 //! Shipping's HTTP surface: zone and rate administration, quotes and the area look-up.
 
+mod audit;
 mod quote;
 mod rates;
 mod zones;
@@ -16,6 +17,7 @@ pub(crate) fn router(state: AppState) -> OpenApiRouter {
 /// service's part of the API document, which every process serves whole.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(audit::router())
         .merge(zones::router())
         .merge(rates::router())
         .merge(quote::router())

@@ -57,6 +57,22 @@ pub async fn zones_are_created_edited_and_deleted(backend: Backend) {
         .assert_status(204);
     app.delete(&path, Some(&admin)).await.assert_status(204);
     app.delete(&path, Some(&admin)).await.assert_problem(404);
+
+    // Each change is in shipping's trail, the zone's alone when asked for.
+    let trail = app
+        .get(
+            &format!("/api/v1/admin/shipping/audit-log?target_kind=zone&target_id={id}"),
+            Some(&admin),
+        )
+        .await;
+    trail.assert_status(200);
+    let actions: Vec<&str> = trail.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["zone.deleted", "zone.updated", "zone.created"]);
 }
 
 pub async fn zone_fields_are_validated(backend: Backend) {
