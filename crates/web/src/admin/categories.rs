@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::{AdminLayout, DoneQuery, failure, not_found, sign_in_first};
 use crate::WebState;
+use crate::api::FieldError;
 use crate::pages::render_status;
 use crate::session::StaffMember;
 use crate::view::Form;
@@ -27,6 +28,8 @@ struct Node {
     #[serde(default)]
     description: String,
     show_on_home: bool,
+    #[serde(default)]
+    position: i32,
     version: i64,
     #[serde(default)]
     children: Vec<Node>,
@@ -189,11 +192,26 @@ pub(super) struct CategoryForm {
     parent_id: String,
     #[serde(default)]
     show_on_home: Option<String>,
+    /// Its place among its siblings, as typed.
+    #[serde(default)]
+    position: String,
     #[serde(default)]
     version: i64,
 }
 
 impl CategoryForm {
+    /// What is wrong with the typed place, if anything (the API checks its range).
+    fn position_error(&self) -> Option<Form> {
+        let typed = self.position.trim();
+        (!typed.is_empty() && typed.parse::<i32>().is_err()).then(|| Form {
+            problem: Some("Some fields need another look; each says what is wrong.".into()),
+            errors: vec![FieldError {
+                field: "position".into(),
+                message: "must be a whole number, like 10 or -5".into(),
+            }],
+        })
+    }
+
     /// The API's body; an empty parent is the top level.
     fn body(&self, editing: bool) -> Map<String, Value> {
         let mut body = Map::new();
@@ -213,6 +231,9 @@ impl CategoryForm {
             }
             body.insert("description".into(), json!(self.description));
             body.insert("version".into(), json!(self.version));
+            if let Ok(place) = self.position.trim().parse::<i32>() {
+                body.insert("position".into(), json!(place));
+            }
         }
         body
     }
@@ -257,6 +278,7 @@ struct CategoryPage {
     slug: String,
     description: String,
     show_on_home: bool,
+    position: String,
     version: i64,
     parents: Vec<Parent>,
     may_edit: bool,
@@ -302,6 +324,7 @@ fn show_category(
             slug: values.slug.clone(),
             description: values.description.clone(),
             show_on_home: values.show_on_home.as_deref() == Some("true"),
+            position: values.position.clone(),
             version: values.version,
             parents: parents(
                 &found.all,
@@ -320,6 +343,7 @@ fn saved_values(n: &Node) -> CategoryForm {
         description: n.description.clone(),
         parent_id: n.parent_id.clone().unwrap_or_default(),
         show_on_home: n.show_on_home.then(|| "true".to_owned()),
+        position: n.position.to_string(),
         version: n.version,
     }
 }
@@ -356,6 +380,10 @@ pub(super) async fn save(
         Ok(found) => found,
         Err(res) => return res,
     };
+    if let Some(form) = f.position_error() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return show_category(&web, &staff, &found, &f, None, form, status);
+    }
     let path = format!("/api/v1/categories/{}", found.node.id);
     let answer = web
         .api

@@ -1,5 +1,6 @@
 //! Categories in the staff dashboard over HTTP: the tree, create, rename, move, show on
-//! the home page, and deleting, refused with the reason while the category is in use.
+//! the home page, put in order among its siblings, and deleting, refused with the reason
+//! while the category is in use.
 
 use serde_json::json;
 use testkit::Backend;
@@ -149,4 +150,56 @@ pub async fn staff_keep_the_category_tree(backend: Backend) {
     gone.assert_status(303);
     assert_eq!(gone.location(), Some("/admin/categories?done=deleted"));
     assert!(!clerk.get("/admin/categories").await.html.contains("Cups"));
+}
+
+pub async fn staff_put_categories_in_the_order_they_choose(backend: Backend) {
+    let app = open_shop(backend).await;
+    let clerk = Browser::new(&app);
+    clerk.sign_in_staff("inventory").await;
+    for name in ["Aprons", "Zesters"] {
+        clerk
+            .post_form("/admin/categories", &[("name", name), ("parent_id", "")])
+            .await
+            .assert_status(303);
+    }
+    let zesters = category_id(&app, "Zesters").await;
+    let listed = |page: &Page| {
+        let a = page.html.find(">Aprons</a>").expect("Aprons listed");
+        let z = page.html.find(">Zesters</a>").expect("Zesters listed");
+        (a, z)
+    };
+    let (a, z) = listed(&clerk.get("/admin/categories").await);
+    assert!(a < z, "equal places go by name");
+
+    let path = format!("/admin/categories/{zesters}");
+    let page = clerk.get(&path).await;
+    assert_eq!(page.input_value("position").as_deref(), Some("0"));
+    let with_place = |place: &'static str, version: String| {
+        let (clerk, path) = (&clerk, path.clone());
+        async move {
+            let form = [
+                ("name", "Zesters"),
+                ("slug", ""),
+                ("description", ""),
+                ("parent_id", ""),
+                ("position", place),
+                ("version", version.as_str()),
+            ];
+            clerk.post_form(&path, &form).await
+        }
+    };
+    let typo = with_place("first", version_of(&page)).await;
+    typo.assert_status(422)
+        .assert_contains("id=\"position-error\"")
+        .assert_contains("must be a whole number");
+    assert_eq!(typo.input_value("position").as_deref(), Some("first"));
+    with_place("2000000", version_of(&page))
+        .await
+        .assert_status(422)
+        .assert_contains("id=\"position-error\"");
+    with_place("-5", version_of(&page)).await.assert_status(303);
+    let (a, z) = listed(&clerk.get("/admin/categories").await);
+    assert!(z < a, "a lower place comes first");
+    let tree = app.get("/api/v1/categories", None).await;
+    assert_eq!(tree.body["items"][0]["position"], -5);
 }

@@ -97,11 +97,15 @@ pub struct CategoryInput {
     #[schema(schema_with = platform::schema::multiline_or_null::<2000>)]
     pub description: Option<String>,
     pub show_on_home: Option<bool>,
+    /// Its place among its siblings: lower first, then by name.
     #[schema(minimum = -1000000, maximum = 1000000)]
     pub position: Option<i32>,
     /// Expected version for an edit (or send `If-Match`).
     pub version: Option<i64>,
 }
+
+/// How far a category's place among its siblings may go either way.
+const MAX_POSITION: i32 = 1_000_000;
 
 /// Validates `input` over `base` (the current category for an edit).
 async fn parse(
@@ -138,6 +142,11 @@ async fn parse(
             f.add("parent_id", "would put the category below itself");
         }
     }
+    f.check(
+        input.position.is_none_or(|p| p.abs() <= MAX_POSITION),
+        "position",
+        "must be between -1000000 and 1000000",
+    );
     f.finish()?;
     Ok(Category {
         id: base.map(|b| b.id).unwrap_or_default(),

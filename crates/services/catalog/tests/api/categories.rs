@@ -128,7 +128,7 @@ pub async fn a_category_without_a_name_or_with_a_bad_slug_is_rejected(backend: B
         .post(
             CATEGORIES,
             Some(&token),
-            json!({"slug": "Not A Slug", "description": "x"}),
+            json!({"slug": "Not A Slug", "description": "x", "position": 1_000_001}),
         )
         .await;
 
@@ -136,6 +136,7 @@ pub async fn a_category_without_a_name_or_with_a_bad_slug_is_rejected(backend: B
     let fields = res.error_fields();
     assert!(fields.contains(&"name".to_owned()), "{fields:?}");
     assert!(fields.contains(&"slug".to_owned()), "{fields:?}");
+    assert!(fields.contains(&"position".to_owned()), "{fields:?}");
     assert!(tree(&app).await.is_empty());
 }
 
