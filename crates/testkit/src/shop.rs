@@ -75,7 +75,7 @@ pub async fn product_on_home(
 
 /// Waits until shipping has heard of the product from catalog's events, so that a
 /// checkout right after does not race the event and find no shipping quote.
-async fn known_to_shipping(app: &ShopClient, product_id: &str) {
+pub async fn known_to_shipping(app: &ShopClient, product_id: &str) {
     let body = json!({"destination": {"country": "ID"}, "items": [{"product_id": product_id, "quantity": 1}]});
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {

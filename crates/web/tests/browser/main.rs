@@ -3,13 +3,13 @@
 //! laptop's. Skipped (saying so) without Chromium outside CI; required in CI.
 
 mod admin;
-mod admin_media;
+mod journey;
 mod sessions;
 
 use admin::{
     a_clerk_ships_a_paid_order_from_the_dashboard, an_admins_dashboard_pages_are_accessible,
 };
-use admin_media::an_admin_adds_pictures_a_banner_and_a_second_factor;
+use journey::the_shop_is_run_from_the_dashboard;
 use serde_json::json;
 use sessions::keep_me_signed_in_outlives_the_browser_and_a_plain_sign_in_does_not;
 use testkit::browser::{self, Browser};
@@ -336,6 +336,6 @@ testkit::backend_tests!(
     a_customer_resets_a_forgotten_password_and_tends_their_account_on_a_phone,
     a_clerk_ships_a_paid_order_from_the_dashboard,
     an_admins_dashboard_pages_are_accessible,
-    an_admin_adds_pictures_a_banner_and_a_second_factor,
+    the_shop_is_run_from_the_dashboard,
     keep_me_signed_in_outlives_the_browser_and_a_plain_sign_in_does_not,
 );
