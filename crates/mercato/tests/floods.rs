@@ -165,7 +165,10 @@ async fn sign_in_flood(backend: Backend, limits_on: bool) {
     );
     // Two hashes at once, whatever the flood: the bound is the setting, not the load.
     let bound = idle + 2 * HASH_MIB * MIB + 48 * MIB;
-    assert_memory_bounded(&shop, idle, bound, 10 * MIB).await;
+    // Afterwards the allocator may keep one hash's block cached for the next (seen under
+    // CI's load, with other suites' processes beside it); a leak per request would be
+    // 160 times anything this allows.
+    assert_memory_bounded(&shop, idle, bound, (HASH_MIB + 4) * MIB).await;
 
     // The owner still signs in from home: the strangers' failures lock no one out (the
     // identity suite shows the delay they earn for other strangers).
