@@ -43,21 +43,25 @@ product_event!(ProductCreated, "catalog.product.created.v1");
 product_event!(ProductUpdated, "catalog.product.updated.v1");
 product_event!(ProductArchived, "catalog.product.archived.v1");
 
+crate::decoded_events! {
+    /// The three product events, which consumers that keep a replica treat alike.
+    pub enum ProductEvent {
+        Created(ProductCreated),
+        Updated(ProductUpdated),
+        Archived(ProductArchived),
+    }
+}
+
 /// The product snapshot an envelope carries, when it is one of the three product events
-/// (created, updated, archived): consumers that keep a replica treat them alike.
+/// (created, updated, archived).
 pub fn product_snapshot(
     envelope: &crate::Envelope,
 ) -> Result<Option<ProductSnapshot>, serde_json::Error> {
-    let t = envelope.event_type.as_str();
-    Ok(if t == ProductCreated::TYPE {
-        Some(envelope.decode::<ProductCreated>()?.product)
-    } else if t == ProductUpdated::TYPE {
-        Some(envelope.decode::<ProductUpdated>()?.product)
-    } else if t == ProductArchived::TYPE {
-        Some(envelope.decode::<ProductArchived>()?.product)
-    } else {
-        None
-    })
+    Ok(ProductEvent::decode(envelope)?.map(|event| match event {
+        ProductEvent::Created(e) => e.product,
+        ProductEvent::Updated(e) => e.product,
+        ProductEvent::Archived(e) => e.product,
+    }))
 }
 
 /// A product's stock level changed (a staff edit, a reservation, a sale).

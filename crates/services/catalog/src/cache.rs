@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use contracts::catalog::StockChanged;
-use contracts::{Envelope, Event};
+use contracts::Envelope;
 use platform::cache::Cache;
 use platform::events::Handler;
 use uuid::Uuid;
+
+use crate::events::Own;
 
 const LISTINGS: &str = "listing-generation";
 
@@ -62,15 +63,20 @@ pub(crate) struct InvalidateOnEvents {
 #[async_trait]
 impl Handler for InvalidateOnEvents {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        if let Some(p) = contracts::catalog::product_snapshot(envelope)? {
-            forget_product(&self.cache, p.product_id, &[&p.slug]).await;
-        } else if envelope.event_type == StockChanged::TYPE {
-            let s: StockChanged = envelope.decode()?;
-            self.cache
-                .delete(&[product_key(&s.product_id.to_string())])
-                .await;
-            forget_listings(&self.cache).await;
-        }
+        let product = match Own::decode(envelope)? {
+            Some(Own::ProductCreated(e)) => e.product,
+            Some(Own::ProductUpdated(e)) => e.product,
+            Some(Own::ProductArchived(e)) => e.product,
+            Some(Own::StockChanged(s)) => {
+                self.cache
+                    .delete(&[product_key(&s.product_id.to_string())])
+                    .await;
+                forget_listings(&self.cache).await;
+                return Ok(());
+            }
+            None => return Ok(()),
+        };
+        forget_product(&self.cache, product.product_id, &[&product.slug]).await;
         Ok(())
     }
 }

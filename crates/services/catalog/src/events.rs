@@ -1,6 +1,11 @@
-//! What catalog tells other services, built from the stored product.
+//! What catalog tells other services, built from the stored product, and the events it
+//! follows, decoded: each consumer matches on its enum.
 
-use contracts::catalog::{ProductSnapshot, StockChanged};
+use contracts::catalog::{
+    ProductArchived, ProductCreated, ProductSnapshot, ProductUpdated, StockChanged,
+};
+use contracts::media::{BannersChanged, GalleryReordered, ImageDeleted, ImageProcessed};
+use contracts::orders::{OrderCancelled, OrderPaid, OrderPaymentFailed, OrderPlaced};
 
 use crate::store::products::Product;
 
@@ -27,5 +32,35 @@ pub(crate) fn stock_changed(p: &Product) -> StockChanged {
         reserved: p.stock.reserved,
         available: p.stock.available(),
         version: p.stock_version,
+    }
+}
+
+contracts::decoded_events! {
+    /// From orders: what the checkout saga asks of the stock.
+    pub(crate) enum FromOrders {
+        Placed(OrderPlaced),
+        Paid(OrderPaid),
+        PaymentFailed(OrderPaymentFailed),
+        Cancelled(OrderCancelled),
+    }
+}
+
+contracts::decoded_events! {
+    /// From media: each product's gallery and the home page's banners.
+    pub(crate) enum FromMedia {
+        ImageProcessed(ImageProcessed),
+        ImageDeleted(ImageDeleted),
+        GalleryReordered(GalleryReordered),
+        BannersChanged(BannersChanged),
+    }
+}
+
+contracts::decoded_events! {
+    /// Catalog's own, as the cache's delayed second pass reads them.
+    pub(crate) enum Own {
+        ProductCreated(ProductCreated),
+        ProductUpdated(ProductUpdated),
+        ProductArchived(ProductArchived),
+        StockChanged(StockChanged),
     }
 }

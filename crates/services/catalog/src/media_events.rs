@@ -2,12 +2,13 @@
 //! catalog's projection and dropped from the caches so customers see them at once.
 
 use async_trait::async_trait;
-use contracts::media::{BannersChanged, Gallery, GalleryReordered, ImageDeleted, ImageProcessed};
-use contracts::{Envelope, Event};
+use contracts::Envelope;
+use contracts::media::Gallery;
 use platform::cache::Cache;
 use platform::events::Handler;
 use sea_orm::DatabaseConnection;
 
+use crate::events::FromMedia;
 use crate::store::{media, products};
 
 pub(crate) struct FollowMedia {
@@ -18,29 +19,24 @@ pub(crate) struct FollowMedia {
 #[async_trait]
 impl Handler for FollowMedia {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let t = envelope.event_type.as_str();
-        let gallery: Option<Gallery> = if t == ImageProcessed::TYPE {
-            Some(envelope.decode::<ImageProcessed>()?.gallery)
-        } else if t == ImageDeleted::TYPE {
-            Some(envelope.decode::<ImageDeleted>()?.gallery)
-        } else if t == GalleryReordered::TYPE {
-            Some(envelope.decode::<GalleryReordered>()?.gallery)
-        } else {
-            None
+        let gallery: Gallery = match FromMedia::decode(envelope)? {
+            Some(FromMedia::ImageProcessed(e)) => e.gallery,
+            Some(FromMedia::ImageDeleted(e)) => e.gallery,
+            Some(FromMedia::GalleryReordered(e)) => e.gallery,
+            Some(FromMedia::BannersChanged(b)) => {
+                if media::record_banners(&self.db, b.version, &b.banners).await? {
+                    crate::cache::forget_listings(&self.cache).await;
+                }
+                return Ok(());
+            }
+            None => return Ok(()),
         };
-        if let Some(gallery) = gallery {
-            if media::record_gallery(&self.db, &gallery).await? {
-                let slug = products::get(&self.db, gallery.product_id)
-                    .await?
-                    .map(|p| p.slug);
-                let slugs: Vec<&str> = slug.as_deref().into_iter().collect();
-                crate::cache::forget_product(&self.cache, gallery.product_id, &slugs).await;
-            }
-        } else if t == BannersChanged::TYPE {
-            let b: BannersChanged = envelope.decode()?;
-            if media::record_banners(&self.db, b.version, &b.banners).await? {
-                crate::cache::forget_listings(&self.cache).await;
-            }
+        if media::record_gallery(&self.db, &gallery).await? {
+            let slug = products::get(&self.db, gallery.product_id)
+                .await?
+                .map(|p| p.slug);
+            let slugs: Vec<&str> = slug.as_deref().into_iter().collect();
+            crate::cache::forget_product(&self.cache, gallery.product_id, &slugs).await;
         }
         Ok(())
     }

@@ -9,14 +9,14 @@
 //! the order closed, so the placement then reserves nothing.
 
 use async_trait::async_trait;
+use contracts::Envelope;
 use contracts::catalog::{StockRejected, StockReserved};
-use contracts::orders::{OrderCancelled, OrderPaid, OrderPaymentFailed, OrderPlaced};
-use contracts::{Envelope, Event};
+use contracts::orders::OrderPlaced;
 use platform::cache::Cache;
 use platform::events::{Handler, inbox, outbox};
 use platform::service::ServiceContext;
 
-use crate::events::stock_changed;
+use crate::events::{FromOrders, stock_changed};
 use crate::store::{products, reservations};
 
 const CONSUMER: &str = "catalog-orders";
@@ -36,27 +36,23 @@ pub(crate) fn consumer(ctx: ServiceContext) -> platform::events::Consumer {
 #[async_trait]
 impl Handler for ReserveStock {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let t = envelope.event_type.as_str();
-        if t == OrderPaid::TYPE {
-            let paid: OrderPaid = envelope.decode()?;
-            return self.settle(envelope, paid.order_id, Settle::Sell).await;
+        match FromOrders::decode(envelope)? {
+            Some(FromOrders::Placed(order)) => self.reserve(envelope, order).await,
+            Some(FromOrders::Paid(e)) => self.settle(envelope, e.order_id, Settle::Sell).await,
+            Some(FromOrders::PaymentFailed(e)) => {
+                self.settle(envelope, e.order_id, Settle::Release).await
+            }
+            Some(FromOrders::Cancelled(e)) => {
+                self.settle(envelope, e.order_id, Settle::Release).await
+            }
+            None => Ok(()),
         }
-        if t == OrderPaymentFailed::TYPE {
-            let failed: OrderPaymentFailed = envelope.decode()?;
-            return self
-                .settle(envelope, failed.order_id, Settle::Release)
-                .await;
-        }
-        if t == OrderCancelled::TYPE {
-            let cancelled: OrderCancelled = envelope.decode()?;
-            return self
-                .settle(envelope, cancelled.order_id, Settle::Release)
-                .await;
-        }
-        if envelope.event_type != OrderPlaced::TYPE {
-            return Ok(());
-        }
-        let order: OrderPlaced = envelope.decode()?;
+    }
+}
+
+impl ReserveStock {
+    /// Every line of a placed order, or none.
+    async fn reserve(&self, envelope: &Envelope, order: OrderPlaced) -> anyhow::Result<()> {
         let wanted =
             reservations::per_product(order.lines.iter().map(|l| (l.product_id, l.quantity)));
         let now = self.ctx.clock.now();
@@ -176,7 +172,8 @@ mod tests {
     //! the consumer can produce: reversed, and at once.
 
     use chrono::Utc;
-    use contracts::orders::PlacedLine;
+    use contracts::Event;
+    use contracts::orders::{OrderCancelled, OrderPaid, PlacedLine};
     use testkit::Backend;
     use testkit::service::ServiceDb;
     use uuid::Uuid;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use contracts::Envelope;
 use contracts::media::{BannersChanged, BlobsOrphaned, ImageProcessed, ImageUploaded, VARIANTS};
-use contracts::{Envelope, Event};
 use platform::error::ApiError;
 use platform::events::{Handler, outbox};
 use serde_json::json;
@@ -113,7 +113,7 @@ pub struct ProcessUploads {
 #[async_trait]
 impl Handler for ProcessUploads {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        if envelope.event_type != ImageUploaded::TYPE {
+        if !envelope.is::<ImageUploaded>() {
             return Ok(());
         }
         let ImageUploaded { image_id } = envelope.decode()?;
@@ -229,7 +229,7 @@ pub struct CleanUpBlobs {
 #[async_trait]
 impl Handler for CleanUpBlobs {
     async fn handle(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        if envelope.event_type != BlobsOrphaned::TYPE {
+        if !envelope.is::<BlobsOrphaned>() {
             return Ok(());
         }
         let BlobsOrphaned { image_id } = envelope.decode()?;

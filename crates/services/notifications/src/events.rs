@@ -4,6 +4,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use contracts::identity::{
+    PasswordChanged, PasswordResetRequested, RegistrationAttempted, StaffCreated,
+    VerificationRequested,
+};
+use contracts::orders::{
+    OrderCancelled, OrderDelivered, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped,
+};
 use platform::clock::Clock;
 use platform::events::{Envelope, Handler, inbox};
 use sea_orm::DatabaseConnection;
@@ -11,6 +18,23 @@ use tokio::sync::Notify;
 
 use crate::render::{Links, render};
 use crate::store;
+
+contracts::decoded_events! {
+    /// The events that call for a mail; [`render`] says which mail each one is.
+    pub(crate) enum Mailable {
+        VerificationRequested(VerificationRequested),
+        RegistrationAttempted(RegistrationAttempted),
+        PasswordResetRequested(PasswordResetRequested),
+        PasswordChanged(PasswordChanged),
+        StaffCreated(StaffCreated),
+        OrderPlaced(OrderPlaced),
+        OrderPaid(OrderPaid),
+        OrderShipped(OrderShipped),
+        OrderDelivered(OrderDelivered),
+        OrderCancelled(OrderCancelled),
+        OrderRefunded(OrderRefunded),
+    }
+}
 
 pub(crate) struct MailOnEvents {
     pub db: DatabaseConnection,

@@ -5,15 +5,9 @@
 //! themselves live with their source: [`identity`] (accounts and passwords) and
 //! [`orders`] (each step of an order).
 
-use contracts::identity::{
-    PasswordChanged, PasswordResetRequested, RegistrationAttempted, StaffCreated,
-    VerificationRequested,
-};
-use contracts::orders::{
-    OrderCancelled, OrderDelivered, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped,
-};
-use contracts::{Envelope, Event};
+use contracts::Envelope;
 
+use crate::events::Mailable;
 use crate::mailer::Mail;
 
 /// Declares a mail's two templates, a text one and an HTML one, with the same fields,
@@ -64,22 +58,22 @@ type Rendered = (&'static str, Mail);
 /// The mail an event calls for, with the name of its template; `None` for events that
 /// send no mail.
 pub fn render(envelope: &Envelope, links: &Links) -> anyhow::Result<Option<(&'static str, Mail)>> {
-    let rendered = match envelope.event_type.as_str() {
-        VerificationRequested::TYPE => Some(identity::verify_email(envelope.decode()?, links)?),
-        RegistrationAttempted::TYPE => {
-            Some(identity::registration_attempted(envelope.decode()?, links)?)
-        }
-        PasswordResetRequested::TYPE => Some(identity::password_reset(envelope.decode()?, links)?),
-        PasswordChanged::TYPE => Some(identity::password_changed(envelope.decode()?, links)?),
-        StaffCreated::TYPE => Some(identity::staff_welcome(envelope.decode()?, links)?),
+    let Some(event) = Mailable::decode(envelope)? else {
+        return Ok(None);
+    };
+    let rendered = match event {
+        Mailable::VerificationRequested(e) => Some(identity::verify_email(e, links)?),
+        Mailable::RegistrationAttempted(e) => Some(identity::registration_attempted(e, links)?),
+        Mailable::PasswordResetRequested(e) => Some(identity::password_reset(e, links)?),
+        Mailable::PasswordChanged(e) => Some(identity::password_changed(e, links)?),
+        Mailable::StaffCreated(e) => Some(identity::staff_welcome(e, links)?),
         // Order mails are `None` when the event names nobody with an address to mail.
-        OrderPlaced::TYPE => orders::placed(envelope.decode()?, links)?,
-        OrderPaid::TYPE => orders::paid(envelope.decode()?, links)?,
-        OrderShipped::TYPE => orders::shipped(envelope.decode()?, links)?,
-        OrderDelivered::TYPE => orders::delivered(envelope.decode()?, links)?,
-        OrderCancelled::TYPE => orders::cancelled(envelope.decode()?, links)?,
-        OrderRefunded::TYPE => orders::refunded(envelope.decode()?, links)?,
-        _ => None,
+        Mailable::OrderPlaced(e) => orders::placed(e, links)?,
+        Mailable::OrderPaid(e) => orders::paid(e, links)?,
+        Mailable::OrderShipped(e) => orders::shipped(e, links)?,
+        Mailable::OrderDelivered(e) => orders::delivered(e, links)?,
+        Mailable::OrderCancelled(e) => orders::cancelled(e, links)?,
+        Mailable::OrderRefunded(e) => orders::refunded(e, links)?,
     };
     Ok(rendered)
 }
