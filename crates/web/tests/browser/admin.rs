@@ -69,13 +69,7 @@ pub(crate) async fn a_clerk_ships_a_paid_order_from_the_dashboard(backend: Backe
         b.open(&app.url(&format!("/admin/orders/{id}"))).await;
         b.find("#order-status").await;
         if width == 1280 {
-            b.click("form[action$='/status'] button[type='submit']")
-                .await;
-            b.wait_for_text("The order is being packed").await;
-            b.fill("#tracking_number", "JNE-778899").await;
-            b.click("form[action$='/status'] button[type='submit']")
-                .await;
-            b.wait_for_text("The order is marked shipped").await;
+            crate::pack_and_ship(&b).await;
             b.assert_accessible().await;
             b.screenshot(&browser::screenshot_dir().join("admin-order.png"))
                 .await;

@@ -234,13 +234,7 @@ pub(crate) async fn the_shop_is_run_from_the_dashboard(backend: Backend) {
         .await;
     b.find("#order-status").await;
     checked(&b, "/admin/orders/{id}").await;
-    b.click("form[action$='/status'] button[type='submit']")
-        .await;
-    b.wait_for_text("The order is being packed").await;
-    b.fill("#tracking_number", "JNE-778899").await;
-    b.click("form[action$='/status'] button[type='submit']")
-        .await;
-    b.wait_for_text("The order is marked shipped").await;
+    crate::pack_and_ship(&b).await;
     sign_out(&b).await;
 
     // The accountant refunds part of it.

@@ -284,6 +284,17 @@ async fn sign_in(b: &Browser, app: &TestApp, email: &str, password: &str) {
     b.find("a[href='/cart']").await;
 }
 
+/// On a paid order's dashboard page: starts packing, then ships with a tracking number.
+pub(crate) async fn pack_and_ship(b: &Browser) {
+    b.click("form[action$='/status'] button[type='submit']")
+        .await;
+    b.wait_for_text("The order is being packed").await;
+    b.fill("#tracking_number", "JNE-778899").await;
+    b.click("form[action$='/status'] button[type='submit']")
+        .await;
+    b.wait_for_text("The order is marked shipped").await;
+}
+
 /// Nothing wider than the screen: no sideways scrolling on a phone.
 pub(crate) async fn assert_fits_the_screen(b: &Browser, path: &str) {
     let overflow = b
