@@ -25,6 +25,7 @@ pub mod storage;
 pub mod tasks;
 pub mod telemetry;
 pub mod turn;
+pub mod unit;
 pub mod validate;
 pub mod work;
 

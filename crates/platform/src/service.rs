@@ -33,7 +33,8 @@ pub struct ServiceContext {
     /// The service's own database, migrated.
     pub db: DatabaseConnection,
     pub bus: SharedBus,
-    /// The service's outbox relay; wake it after committing events.
+    /// The service's outbox relay; a [`crate::unit::UnitOfWork`] wakes it when it commits
+    /// events.
     pub relay: Relay,
     pub clock: Arc<dyn Clock>,
     pub limiter: RateLimiter,

@@ -60,9 +60,10 @@ impl Relay {
         }
     }
 
-    /// Asks the relay to look now; call after committing a transaction with events.
-    pub fn wake(&self) {
-        self.wake.notify_one();
+    /// What asks the relay to look now, for a [`crate::unit::UnitOfWork`] to notify once
+    /// it commits events.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// Runs the relay in `tasks` as `name`, until the process finishes.

@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use contracts::Envelope;
 use contracts::orders::{OrderCancelled, OrderPaid};
 use platform::clock::Clock;
-use platform::events::{Handler, inbox};
+use platform::events::Handler;
+use platform::unit::UnitOfWork;
 use sea_orm::DatabaseConnection;
 
 use crate::store::purchases;
@@ -43,15 +44,15 @@ impl Handler for RecordPurchases {
         if !paid && !envelope.is::<OrderCancelled>() {
             return Ok(());
         }
-        let txn = platform::db::begin_write(&self.db).await?;
-        if !inbox::claim(&txn, CONSUMER, envelope.id, self.clock.now()).await? {
+        let work = UnitOfWork::begin(&self.db, self.clock.now(), None).await?;
+        if !work.claim(CONSUMER, envelope.id).await? {
             return Ok(());
         }
         if paid {
             let paid: OrderPaid = envelope.decode()?;
             for line in &paid.lines {
                 purchases::record(
-                    &txn,
+                    &work,
                     paid.customer_id,
                     line.product_id,
                     paid.order_id,
@@ -63,10 +64,10 @@ impl Handler for RecordPurchases {
             let cancelled: OrderCancelled = envelope.decode()?;
             // An unpaid order never recorded a purchase; nothing to withdraw.
             if cancelled.was_paid {
-                purchases::withdraw(&txn, cancelled.order_id, envelope.occurred_at).await?;
+                purchases::withdraw(&work, cancelled.order_id, envelope.occurred_at).await?;
             }
         }
-        txn.commit().await?;
+        work.commit().await?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ use contracts::Envelope;
 use contracts::catalog::{StockRejected, StockReserved};
 use contracts::orders::OrderPlaced;
 use platform::cache::Cache;
-use platform::events::{Handler, inbox, outbox};
+use platform::events::Handler;
 use platform::service::ServiceContext;
 
 use crate::events::{FromOrders, stock_changed};
@@ -55,61 +55,53 @@ impl ReserveStock {
     async fn reserve(&self, envelope: &Envelope, order: OrderPlaced) -> anyhow::Result<()> {
         let wanted =
             reservations::per_product(order.lines.iter().map(|l| (l.product_id, l.quantity)));
-        let now = self.ctx.clock.now();
-        let db = &self.ctx.db;
-
-        let txn = platform::db::begin_write(db).await?;
-        if !inbox::claim(&txn, CONSUMER, envelope.id, now).await? {
+        let work = self.ctx.begin().await?;
+        let now = work.now();
+        if !work.claim(CONSUMER, envelope.id).await? {
             return Ok(());
         }
-        if platform::turn::of_aggregate(&txn, "order", order.order_id, false, now).await? {
+        if platform::turn::of_aggregate(&work, "order", order.order_id, false, now).await? {
             // Cancelled before its placement reached catalog (another replica took the
             // cancellation first): nothing to hold for it.
-            txn.commit().await?;
+            work.commit().await?;
             return Ok(());
         }
         let mut short = Vec::new();
         for (product_id, quantity) in &wanted {
-            if !reservations::reserve(&txn, *product_id, *quantity, now).await? {
+            if !reservations::reserve(&work, *product_id, *quantity, now).await? {
                 short.push(*product_id);
             }
         }
         if !short.is_empty() {
             // All or nothing: undo the lines that did fit, and say which did not.
-            txn.rollback().await?;
-            let txn = platform::db::begin_write(db).await?;
-            if !inbox::claim(&txn, CONSUMER, envelope.id, now).await? {
+            work.rollback().await?;
+            let work = self.ctx.begin().await?;
+            if !work.claim(CONSUMER, envelope.id).await? {
                 return Ok(());
             }
             let rejected = StockRejected {
                 order_id: order.order_id,
                 product_ids: short,
             };
-            outbox::enqueue(&txn, &rejected, 1, now).await?;
-            txn.commit().await?;
-            self.ctx.relay.wake();
+            work.emit(&rejected, 1).await?;
+            work.commit().await?;
             return Ok(());
         }
         let mut touched = Vec::with_capacity(wanted.len());
         for (product_id, quantity) in &wanted {
-            reservations::record(&txn, order.order_id, *product_id, *quantity, now).await?;
-            let product = products::get(&txn, *product_id)
+            reservations::record(&work, order.order_id, *product_id, *quantity, now).await?;
+            let product = products::get(&work, *product_id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("reserved product {product_id} vanished"))?;
-            outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
+            work.emit(&stock_changed(&product), product.stock_version)
+                .await?;
             touched.push(product);
         }
-        outbox::enqueue(
-            &txn,
-            &StockReserved {
-                order_id: order.order_id,
-            },
-            1,
-            now,
-        )
-        .await?;
-        txn.commit().await?;
-        self.ctx.relay.wake();
+        let reserved = StockReserved {
+            order_id: order.order_id,
+        };
+        work.emit(&reserved, 1).await?;
+        work.commit().await?;
         forget(&self.ctx.cache, &touched).await;
         Ok(())
     }
@@ -130,31 +122,31 @@ impl ReserveStock {
         order_id: uuid::Uuid,
         how: Settle,
     ) -> anyhow::Result<()> {
-        let now = self.ctx.clock.now();
-        let txn = platform::db::begin_write(&self.ctx.db).await?;
-        if !inbox::claim(&txn, CONSUMER, envelope.id, now).await? {
+        let work = self.ctx.begin().await?;
+        let now = work.now();
+        if !work.claim(CONSUMER, envelope.id).await? {
             return Ok(());
         }
         // After the placement's transaction, if one is running: what it holds is then
         // committed and released here.
         let closing = matches!(how, Settle::Release);
-        platform::turn::of_aggregate(&txn, "order", order_id, closing, now).await?;
+        platform::turn::of_aggregate(&work, "order", order_id, closing, now).await?;
         let mut ids = match how {
-            Settle::Sell => reservations::commit(&txn, order_id, now).await?,
-            Settle::Release => reservations::release(&txn, order_id, now).await?,
+            Settle::Sell => reservations::commit(&work, order_id, now).await?,
+            Settle::Release => reservations::release(&work, order_id, now).await?,
         };
         if let Settle::Release = how {
-            ids.extend(reservations::restock(&txn, order_id, now).await?);
+            ids.extend(reservations::restock(&work, order_id, now).await?);
         }
         let mut touched = Vec::new();
         for product_id in ids {
-            if let Some(product) = products::get(&txn, product_id).await? {
-                outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
+            if let Some(product) = products::get(&work, product_id).await? {
+                work.emit(&stock_changed(&product), product.stock_version)
+                    .await?;
                 touched.push(product);
             }
         }
-        txn.commit().await?;
-        self.ctx.relay.wake();
+        work.commit().await?;
         forget(&self.ctx.cache, &touched).await;
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use contracts::catalog::{ProductCreated, StockChanged};
 use platform::clock::Clock;
-use platform::events::outbox;
+use platform::unit::UnitOfWork;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -283,20 +283,18 @@ async fn ensure_product(
         category_ids: vec![category_id],
     };
     let now = clock.now();
-    let txn = platform::db::begin_write(db).await?;
-    let product = products::insert(&txn, &fields, stock, now).await?;
-    outbox::enqueue(
-        &txn,
+    let work = UnitOfWork::begin(db, now, None).await?;
+    let product = products::insert(&work, &fields, stock, now).await?;
+    work.emit(
         &ProductCreated {
             product: snapshot(&product),
         },
         product.version,
-        now,
     )
     .await?;
     let stock_event: StockChanged = stock_changed(&product);
-    outbox::enqueue(&txn, &stock_event, product.stock_version, now).await?;
-    txn.commit().await?;
+    work.emit(&stock_event, product.stock_version).await?;
+    work.commit().await?;
     report.products_created += 1;
     Ok(product.id)
 }

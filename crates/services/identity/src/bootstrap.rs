@@ -1,12 +1,11 @@
 //! Making staff from the command line: how the first admin comes to exist.
 
-use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
 use contracts::identity::StaffCreated;
 use platform::clock::Clock;
-use platform::events::outbox;
+use platform::unit::UnitOfWork;
 use platform::validate::{Fields, parse_email};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use crate::domain::password::{Hasher, Password};
@@ -49,12 +48,11 @@ pub async fn create_staff(
         anyhow::bail!("invalid input")
     };
     let hash = Hasher::new(1, 0).hash(&pw).await?;
-    let now = clock.now();
-    let txn = platform::db::begin_write(db).await?;
-    if accounts::staff_by_email(&txn, &email).await?.is_some() {
+    let work = UnitOfWork::begin(db, clock.now(), None).await?;
+    if accounts::staff_by_email(&work, &email).await?.is_some() {
         anyhow::bail!("a staff account with email {email} already exists");
     }
-    let is_bootstrap = role == StaffRole::Admin && !accounts::any_bootstrap_admin(&txn).await?;
+    let is_bootstrap = role == StaffRole::Admin && !accounts::any_bootstrap_admin(&work).await?;
     let new = NewStaff {
         email: &email,
         name: &name,
@@ -62,25 +60,21 @@ pub async fn create_staff(
         password_hash: &hash,
         is_bootstrap,
     };
-    let member = add_staff(&txn, new, now).await?;
-    txn.commit().await?;
+    let member = add_staff(&work, new).await?;
+    work.commit().await?;
     Ok(member.id)
 }
 
-/// Inserts a staff member and announces it, in the caller's transaction. Shared by the
+/// Inserts a staff member and announces it, in the caller's unit of work. Shared by the
 /// command line and the admin API so both publish the same event.
-pub(crate) async fn add_staff<C: ConnectionTrait>(
-    txn: &C,
-    new: NewStaff<'_>,
-    now: DateTime<Utc>,
-) -> Result<StaffMember, DbErr> {
-    let member = accounts::insert_staff(txn, new, now).await?;
+pub(crate) async fn add_staff(work: &UnitOfWork, new: NewStaff<'_>) -> Result<StaffMember, DbErr> {
+    let member = accounts::insert_staff(work, new, work.now()).await?;
     let event = StaffCreated {
         staff_id: member.id,
         email: member.email.clone(),
         name: member.name.clone(),
         role: member.role,
     };
-    outbox::enqueue(txn, &event, member.version, now).await?;
+    work.emit(&event, member.version).await?;
     Ok(member)
 }

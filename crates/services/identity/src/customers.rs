@@ -10,7 +10,6 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use platform::ApiError;
-use platform::audit;
 use platform::auth::StaffAuth;
 use serde_json::json;
 use uuid::Uuid;
@@ -101,18 +100,16 @@ async fn record(
     target: &str,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    audit::record(
-        &txn,
+    let work = s.ctx.begin().await?;
+    work.audit(
         reader.staff,
+        reader.ip,
         action,
         TARGET_KIND,
         target,
         details,
-        reader.ip,
-        s.ctx.clock.now(),
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     Ok(())
 }

@@ -5,7 +5,6 @@
 //! shoulder or replayed by two racing sign-ins works at most once.
 
 use platform::ApiError;
-use platform::audit;
 use platform::auth::StaffAuth;
 use platform::config::StaffTwoFactor;
 use platform::crypto::{random_bytes, sha256_hex};
@@ -132,9 +131,9 @@ impl AppState {
             ));
         }
         self.limit_code_attempts(staff).await?;
-        let now = self.ctx.clock.now();
-        let txn = platform::db::begin_write(&self.ctx.db).await?;
-        let pending = two_factor::get(&txn, staff.staff_id)
+        let work = self.ctx.begin().await?;
+        let now = work.now();
+        let pending = two_factor::get(&work, staff.staff_id)
             .await?
             .filter(|t| !t.confirmed)
             .ok_or_else(|| {
@@ -146,22 +145,20 @@ impl AppState {
         let secret = totp::from_base32(&pending.secret).ok_or_else(wrong_proof)?;
         let step = totp::matching_step(&secret, code, now.timestamp(), pending.last_step)
             .ok_or_else(wrong_proof)?;
-        if !two_factor::take_step(&txn, staff.staff_id, step, Some(now)).await? {
+        if !two_factor::take_step(&work, staff.staff_id, step, Some(now)).await? {
             return Err(wrong_proof());
         }
         let details = json!({"method": "totp"});
-        audit::record(
-            &txn,
+        work.audit(
             staff,
+            ip,
             "staff.2fa_enabled",
             "staff",
             staff.staff_id,
             details,
-            ip,
-            now,
         )
         .await?;
-        txn.commit().await?;
+        work.commit().await?;
         Ok(())
     }
 
@@ -229,22 +226,19 @@ impl AppState {
             two_factor::remove(&self.ctx.db, staff.staff_id).await?;
             return Ok(());
         }
-        let now = self.ctx.clock.now();
-        let txn = platform::db::begin_write(&self.ctx.db).await?;
-        two_factor::remove(&txn, staff.staff_id).await?;
+        let work = self.ctx.begin().await?;
+        two_factor::remove(&work, staff.staff_id).await?;
         let details = json!({"method": "totp"});
-        audit::record(
-            &txn,
+        work.audit(
             staff,
+            ip,
             "staff.2fa_removed",
             "staff",
             staff.staff_id,
             details,
-            ip,
-            now,
         )
         .await?;
-        txn.commit().await?;
+        work.commit().await?;
         Ok(())
     }
 

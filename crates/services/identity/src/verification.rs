@@ -7,7 +7,7 @@ use contracts::identity::{
 };
 use platform::ApiError;
 use platform::crypto::{constant_time_eq, random_code, random_token, sha256_hex};
-use platform::events::outbox;
+use platform::unit::UnitOfWork;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
@@ -29,19 +29,19 @@ fn code_hash(id: Uuid, code: &str) -> String {
 }
 
 /// Issues a fresh verification for `email` (retiring older ones) and queues its mail.
-pub(crate) async fn issue<C: ConnectionTrait>(
-    txn: &C,
+pub(crate) async fn issue(
+    work: &UnitOfWork,
     customer: &Customer,
     email: &str,
     purpose: VerificationPurpose,
-    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    let now = work.now();
     let id = Uuid::now_v7();
     let token = random_token();
     let code = random_code(6);
     let expires_at = now + VERIFICATION_TTL;
     one_time::replace_verification(
-        txn,
+        work,
         NewVerification {
             id,
             customer_id: customer.id,
@@ -63,7 +63,7 @@ pub(crate) async fn issue<C: ConnectionTrait>(
         code,
         expires_at,
     };
-    outbox::enqueue(txn, &event, customer.version, now).await?;
+    work.emit(&event, customer.version).await?;
     Ok(())
 }
 
@@ -121,19 +121,16 @@ pub(crate) async fn by_code(
 }
 
 /// Consumes `v` and marks the address verified (switching to it for an email change).
-pub(crate) async fn apply<C: ConnectionTrait>(
-    txn: &C,
-    v: &Verification,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    if !one_time::consume_verification(txn, v.id, now).await? {
+pub(crate) async fn apply(work: &UnitOfWork, v: &Verification) -> Result<(), ApiError> {
+    let now = work.now();
+    if !one_time::consume_verification(work, v.id, now).await? {
         return Err(invalid());
     }
-    let customer = accounts::customer(txn, v.customer_id)
+    let customer = accounts::customer(work, v.customer_id)
         .await?
         .ok_or_else(invalid)?;
     let change = if v.purpose == purpose_str(VerificationPurpose::EmailChange) {
-        let owner = accounts::customer_by_email(txn, &v.email).await?;
+        let owner = accounts::customer_by_email(work, &v.email).await?;
         if owner.is_some_and(|other| other.id != customer.id) {
             return Err(ApiError::conflict(
                 "email_taken",
@@ -154,17 +151,15 @@ pub(crate) async fn apply<C: ConnectionTrait>(
         // The account moved to another address since this mail was sent.
         return Err(invalid());
     };
-    let version = accounts::update_customer(txn, customer.id, customer.version, change, now)
+    let version = accounts::update_customer(work, customer.id, customer.version, change, now)
         .await?
         .ok_or_else(changed_meanwhile)?;
-    outbox::enqueue(
-        txn,
+    work.emit(
         &CustomerVerified {
             customer_id: customer.id,
             email: v.email.clone(),
         },
         version,
-        now,
     )
     .await?;
     let updated = CustomerUpdated {
@@ -173,6 +168,6 @@ pub(crate) async fn apply<C: ConnectionTrait>(
         name: customer.name.clone(),
         email_verified: true,
     };
-    outbox::enqueue(txn, &updated, version, now).await?;
+    work.emit(&updated, version).await?;
     Ok(())
 }

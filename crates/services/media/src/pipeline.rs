@@ -9,7 +9,8 @@ use bytes::Bytes;
 use contracts::Envelope;
 use contracts::media::{BannersChanged, BlobsOrphaned, ImageProcessed, ImageUploaded, VARIANTS};
 use platform::error::ApiError;
-use platform::events::{Handler, outbox};
+use platform::events::Handler;
+use platform::unit::UnitOfWork;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -180,42 +181,41 @@ async fn process(s: &AppState, image_id: Uuid) -> anyhow::Result<()> {
         }
     };
 
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if !store::finish_processing(&txn, image_id, status, variants, now).await? {
+    let work = s.ctx.begin().await?;
+    if !store::finish_processing(&work, image_id, status, variants, work.now()).await? {
         // Deleted (or finished by a twin delivery) while rendering: drop what we wrote
         // unless the image is still there.
-        drop(txn);
+        drop(work);
         if store::get_image(&s.ctx.db, image_id).await?.is_none() {
             remove_blobs(&s.blobs, image_id).await?;
         }
         return Ok(());
     }
     if status == READY {
-        publish_change(&txn, Owner::of(&image), image_id, now).await?;
+        publish_change(&work, Owner::of(&image), image_id).await?;
     }
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     Ok(())
 }
 
 /// Writes the event saying what customers now see of the image's owner: its gallery, or
 /// the banner list.
-pub async fn publish_change<C: sea_orm::ConnectionTrait>(
-    txn: &C,
+pub async fn publish_change(
+    work: &UnitOfWork,
     owner: Owner,
     image_id: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     match owner {
         Owner::Product(product_id) => {
-            let version = store::bump_gallery(txn, product_id).await?;
-            let gallery = store::gallery(txn, product_id, version).await?;
-            outbox::enqueue(txn, &ImageProcessed { image_id, gallery }, version, now).await?;
+            let version = store::bump_gallery(work, product_id).await?;
+            let gallery = store::gallery(work, product_id, version).await?;
+            work.emit(&ImageProcessed { image_id, gallery }, version)
+                .await?;
         }
         Owner::Banner(_) => {
-            let (version, banners) = store::banner_list_changed(txn).await?;
-            outbox::enqueue(txn, &BannersChanged { version, banners }, version, now).await?;
+            let (version, banners) = store::banner_list_changed(work).await?;
+            work.emit(&BannersChanged { version, banners }, version)
+                .await?;
         }
     }
     Ok(())

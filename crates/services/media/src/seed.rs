@@ -11,7 +11,7 @@ use contracts::media::ImageUploaded;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use platform::clock::Clock;
 use platform::config::Settings;
-use platform::events::outbox;
+use platform::unit::UnitOfWork;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -69,12 +69,11 @@ pub async fn demo(
             height: SHOT,
         };
         blobs.put(&source_path(new.id), png).await?;
-        let now = clock.now();
-        let txn = platform::db::begin_write(db).await?;
+        let work = UnitOfWork::begin(db, clock.now(), None).await?;
         let image_id = new.id;
-        store::insert_image(&txn, new, now).await?;
-        outbox::enqueue(&txn, &ImageUploaded { image_id }, 1, now).await?;
-        txn.commit().await?;
+        store::insert_image(&work, new, work.now()).await?;
+        work.emit(&ImageUploaded { image_id }, 1).await?;
+        work.commit().await?;
         report.images_created += 1;
     }
 
@@ -100,9 +99,9 @@ pub async fn demo(
             height: BANNER.1,
         };
         blobs.put(&source_path(image_id), png).await?;
-        let now = clock.now();
-        let txn = platform::db::begin_write(db).await?;
-        store::insert_image(&txn, new, now).await?;
+        let work = UnitOfWork::begin(db, clock.now(), None).await?;
+        let now = work.now();
+        store::insert_image(&work, new, now).await?;
         let banner = Banner {
             id: banner_id,
             title: b.title.clone(),
@@ -113,9 +112,9 @@ pub async fn demo(
             updated_at: now,
             version: 1,
         };
-        store::insert_banner(&txn, banner).await?;
-        outbox::enqueue(&txn, &ImageUploaded { image_id }, 1, now).await?;
-        txn.commit().await?;
+        store::insert_banner(&work, banner).await?;
+        work.emit(&ImageUploaded { image_id }, 1).await?;
+        work.commit().await?;
         report.banners_created += 1;
     }
     Ok(report)

@@ -12,7 +12,8 @@ use contracts::orders::{
     OrderCancelled, OrderDelivered, OrderPaid, OrderPlaced, OrderRefunded, OrderShipped,
 };
 use platform::clock::Clock;
-use platform::events::{Envelope, Handler, inbox};
+use platform::events::{Envelope, Handler};
+use platform::unit::UnitOfWork;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
@@ -49,13 +50,12 @@ impl Handler for MailOnEvents {
         let Some((template, mail)) = render(envelope, &self.links)? else {
             return Ok(());
         };
-        let now = self.clock.now();
-        let txn = platform::db::begin_write(&self.db).await?;
-        if !inbox::claim(&txn, "notifications", envelope.id, now).await? {
+        let work = UnitOfWork::begin(&self.db, self.clock.now(), None).await?;
+        if !work.claim("notifications", envelope.id).await? {
             return Ok(());
         }
-        store::enqueue(&txn, envelope.id, template, &mail, now).await?;
-        txn.commit().await?;
+        store::enqueue(&work, envelope.id, template, &mail, work.now()).await?;
+        work.commit().await?;
         tracing::info!(event.id = %envelope.id, event.type = %envelope.event_type, mail.template = template, "mail queued");
         self.wake_sender.notify_one();
         Ok(())

@@ -7,9 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use contracts::orders::OrderCancelled;
 use platform::changes::Changes;
-use platform::events::outbox;
 use platform::service::ServiceContext;
-use sea_orm::DatabaseTransaction;
+use platform::unit::UnitOfWork;
 use uuid::Uuid;
 
 use crate::domain::order::{AWAITING_PAYMENT, CANCELLABLE, CANCELLED, is_paid};
@@ -24,30 +23,29 @@ pub(crate) async fn cancel(
     reason: &str,
 ) -> anyhow::Result<Option<Order>> {
     let now = ctx.clock.now();
-    let txn = platform::db::begin_write(&ctx.db).await?;
-    let Some(order) = orders::get(&txn, order_id).await? else {
+    let work = ctx.begin().await?;
+    let Some(order) = orders::get(&work, order_id).await? else {
         return Ok(None);
     };
-    if !cancel_in(&txn, &order, reason, now).await? {
+    if !cancel_in(&work, &order, reason, now).await? {
         return Ok(None);
     }
-    let updated = orders::get(&txn, order_id).await?;
-    txn.commit().await?;
-    ctx.relay.wake();
+    let updated = orders::get(&work, order_id).await?;
+    work.commit().await?;
     changes.committed(order_id).await;
     Ok(updated)
 }
 
-/// Cancels `order` inside `txn`, publishing the cancellation; `false` when its status
+/// Cancels `order` inside `work`, publishing the cancellation; `false` when its status
 /// (as the database holds it now) does not allow it.
 pub(crate) async fn cancel_in(
-    txn: &DatabaseTransaction,
+    work: &UnitOfWork,
     order: &Order,
     reason: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     if !CANCELLABLE.contains(&order.status.as_str())
-        || !orders::advance(txn, order.id, &order.status, CANCELLED, Some(reason), now).await?
+        || !orders::advance(work, order.id, &order.status, CANCELLED, Some(reason), now).await?
     {
         return Ok(false);
     }
@@ -56,9 +54,9 @@ pub(crate) async fn cancel_in(
         customer_id: order.customer_id,
         reason: reason.to_owned(),
         was_paid: is_paid(&order.status),
-        recipient: Some(replicas::recipient(txn, order.customer_id).await?),
+        recipient: Some(replicas::recipient(work, order.customer_id).await?),
     };
-    outbox::enqueue(txn, &event, order.version + 1, now).await?;
+    work.emit(&event, order.version + 1).await?;
     Ok(true)
 }
 

@@ -12,9 +12,9 @@ use contracts::orders::{
 };
 use contracts::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use platform::changes::Changes;
-use platform::events::{Handler, inbox, outbox};
+use platform::events::Handler;
 use platform::service::ServiceContext;
-use sea_orm::DatabaseTransaction;
+use platform::unit::UnitOfWork;
 
 use crate::domain::order::{
     AWAITING_PAYMENT, CANCELLED, DELIVERED, PAID, PAYMENT_FAILED, PENDING, PROCESSING, REFUNDED,
@@ -32,21 +32,20 @@ pub(crate) async fn stock_reserved(
     e: StockReserved,
 ) -> anyhow::Result<()> {
     let now = ctx.clock.now();
-    let txn = platform::db::begin_write(&ctx.db).await?;
-    let Some(order) = orders::get(&txn, e.order_id).await? else {
+    let work = ctx.begin().await?;
+    let Some(order) = orders::get(&work, e.order_id).await? else {
         return Ok(());
     };
-    if orders::advance(&txn, e.order_id, PENDING, AWAITING_PAYMENT, None, now).await? {
+    if orders::advance(&work, e.order_id, PENDING, AWAITING_PAYMENT, None, now).await? {
         let event = OrderAwaitingPayment {
             order_id: order.id,
             customer_id: order.customer_id,
             amount: order.total,
             currency: order.currency.clone(),
         };
-        outbox::enqueue(&txn, &event, order.version + 1, now).await?;
+        work.emit(&event, order.version + 1).await?;
     }
-    txn.commit().await?;
-    ctx.relay.wake();
+    work.commit().await?;
     changes.committed(e.order_id).await;
     Ok(())
 }
@@ -57,10 +56,10 @@ pub(crate) async fn stock_rejected(
     changes: &Changes,
     e: StockRejected,
 ) -> anyhow::Result<()> {
-    let txn = platform::db::begin_write(&ctx.db).await?;
+    let work = ctx.begin().await?;
     let note = "not enough stock for every line";
     orders::advance(
-        &txn,
+        &work,
         e.order_id,
         PENDING,
         REJECTED,
@@ -68,7 +67,7 @@ pub(crate) async fn stock_rejected(
         ctx.clock.now(),
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     changes.committed(e.order_id).await;
     Ok(())
 }
@@ -84,40 +83,40 @@ impl Handler for FollowPayments {
         let Some(event) = FromPayments::decode(envelope)? else {
             return Ok(());
         };
-        let txn = platform::db::begin_write(&self.ctx.db).await?;
-        if !inbox::claim(&txn, PAYMENTS_CONSUMER, envelope.id, self.ctx.clock.now()).await? {
+        let work = self.ctx.begin().await?;
+        if !work.claim(PAYMENTS_CONSUMER, envelope.id).await? {
             return Ok(());
         }
         let order_id = event.order_id();
         match event {
             FromPayments::Requested(e) => {
                 let url = Some(e.checkout_url.as_str());
-                orders::record_payment(&txn, e.order_id, e.payment_id, &e.status, url, e.version)
+                orders::record_payment(&work, e.order_id, e.payment_id, &e.status, url, e.version)
                     .await?;
             }
-            FromPayments::Succeeded(e) => self.paid(&txn, e).await?,
-            FromPayments::Failed(e) => self.failed(&txn, e).await?,
-            FromPayments::Refunded(e) => self.refunded(&txn, e).await?,
+            FromPayments::Succeeded(e) => self.paid(&work, e).await?,
+            FromPayments::Failed(e) => self.failed(&work, e).await?,
+            FromPayments::Refunded(e) => self.refunded(&work, e).await?,
         }
-        txn.commit().await?;
-        self.ctx.relay.wake();
+        work.commit().await?;
         self.changes.committed(order_id).await;
         Ok(())
     }
 }
 
 impl FollowPayments {
-    async fn paid(&self, txn: &DatabaseTransaction, e: PaymentSucceeded) -> anyhow::Result<()> {
+    async fn paid(&self, work: &UnitOfWork, e: PaymentSucceeded) -> anyhow::Result<()> {
         let now = self.ctx.clock.now();
-        orders::record_payment(txn, e.order_id, e.payment_id, "succeeded", None, e.version).await?;
-        let Some(order) = orders::get(txn, e.order_id).await? else {
+        orders::record_payment(work, e.order_id, e.payment_id, "succeeded", None, e.version)
+            .await?;
+        let Some(order) = orders::get(work, e.order_id).await? else {
             return Ok(());
         };
         // An order that ended before the money arrived stays ended; payments refunds it.
-        if !orders::advance(txn, order.id, AWAITING_PAYMENT, PAID, None, now).await? {
+        if !orders::advance(work, order.id, AWAITING_PAYMENT, PAID, None, now).await? {
             return Ok(());
         }
-        let lines = orders::lines(txn, order.id)
+        let lines = orders::lines(work, order.id)
             .await?
             .into_iter()
             .map(|l| PlacedLine {
@@ -133,21 +132,21 @@ impl FollowPayments {
             lines,
             total: order.total,
             currency: order.currency.clone(),
-            recipient: replicas::recipient(txn, order.customer_id).await?,
+            recipient: replicas::recipient(work, order.customer_id).await?,
         };
-        outbox::enqueue(txn, &event, order.version + 1, now).await?;
+        work.emit(&event, order.version + 1).await?;
         Ok(())
     }
 
-    async fn failed(&self, txn: &DatabaseTransaction, e: PaymentFailed) -> anyhow::Result<()> {
+    async fn failed(&self, work: &UnitOfWork, e: PaymentFailed) -> anyhow::Result<()> {
         let now = self.ctx.clock.now();
-        orders::record_payment(txn, e.order_id, e.payment_id, "failed", None, e.version).await?;
-        let Some(order) = orders::get(txn, e.order_id).await? else {
+        orders::record_payment(work, e.order_id, e.payment_id, "failed", None, e.version).await?;
+        let Some(order) = orders::get(work, e.order_id).await? else {
             return Ok(());
         };
         let note = format!("payment failed: {}", e.reason.replace('_', " "));
         if !orders::advance(
-            txn,
+            work,
             order.id,
             AWAITING_PAYMENT,
             PAYMENT_FAILED,
@@ -163,13 +162,13 @@ impl FollowPayments {
             customer_id: order.customer_id,
             reason: e.reason,
         };
-        outbox::enqueue(txn, &event, order.version + 1, now).await?;
+        work.emit(&event, order.version + 1).await?;
         Ok(())
     }
 
-    async fn refunded(&self, txn: &DatabaseTransaction, e: PaymentRefunded) -> anyhow::Result<()> {
+    async fn refunded(&self, work: &UnitOfWork, e: PaymentRefunded) -> anyhow::Result<()> {
         let now = self.ctx.clock.now();
-        let Some(before) = orders::get(txn, e.order_id).await? else {
+        let Some(before) = orders::get(work, e.order_id).await? else {
             return Ok(());
         };
         // Only a succeeded payment is refunded: if this order has not heard of the success
@@ -182,24 +181,24 @@ impl FollowPayments {
         );
         // A later refund's event handled first already counted this one.
         let stale = before.refunded >= e.refunded_total;
-        orders::record_payment(txn, e.order_id, e.payment_id, &e.status, None, e.version).await?;
-        orders::record_refunded(txn, e.order_id, e.refunded_total).await?;
-        let Some(order) = orders::get(txn, e.order_id).await? else {
+        orders::record_payment(work, e.order_id, e.payment_id, &e.status, None, e.version).await?;
+        orders::record_refunded(work, e.order_id, e.refunded_total).await?;
+        let Some(order) = orders::get(work, e.order_id).await? else {
             return Ok(());
         };
         let full = e.status == "refunded";
         let note = format!("{} {} refunded", e.currency, e.amount);
         if stale {
-            orders::add_step(txn, order.id, &order.status, Some(&note), now).await?;
+            orders::add_step(work, order.id, &order.status, Some(&note), now).await?;
             return Ok(());
         }
         let mut version = order.version;
         if full && refund_ends(&order.status) {
-            if orders::advance(txn, order.id, &order.status, REFUNDED, Some(&note), now).await? {
+            if orders::advance(work, order.id, &order.status, REFUNDED, Some(&note), now).await? {
                 version += 1;
             }
         } else {
-            orders::add_step(txn, order.id, &order.status, Some(&note), now).await?;
+            orders::add_step(work, order.id, &order.status, Some(&note), now).await?;
         }
         let event = OrderRefunded {
             order_id: order.id,
@@ -208,9 +207,9 @@ impl FollowPayments {
             refunded_total: e.refunded_total,
             currency: e.currency,
             full,
-            recipient: replicas::recipient(txn, order.customer_id).await?,
+            recipient: replicas::recipient(work, order.customer_id).await?,
         };
-        outbox::enqueue(txn, &event, version, now).await?;
+        work.emit(&event, version).await?;
         Ok(())
     }
 }

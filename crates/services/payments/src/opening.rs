@@ -9,8 +9,7 @@
 use std::time::Duration;
 
 use contracts::payments::PaymentRequested;
-use platform::events::outbox;
-use sea_orm::DatabaseTransaction;
+use platform::unit::UnitOfWork;
 
 use crate::AppState;
 use crate::provider::{Opened, Opening};
@@ -54,25 +53,23 @@ async fn announce(
     provider: &str,
     opened: Opened,
 ) -> anyhow::Result<()> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let work = s.ctx.begin().await?;
     // Not waiting any more: opened by a sweep in another process, or its order ended.
-    if !store::mark_opened(&txn, payment.id, provider, &opened, now).await? {
+    if !store::mark_opened(&work, payment.id, provider, &opened, work.now()).await? {
         return Ok(());
     }
     let event = requested(&payment, provider, opened.checkout_url);
-    outbox::enqueue(&txn, &event, payment.version, now).await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.emit(&event, payment.version).await?;
+    work.commit().await?;
     tracing::info!(payment_id = %payment.id, order_id = %payment.order_id, "payment requested");
     Ok(())
 }
 
 /// Records `payment`, already `opened` at the provider called `provider` (one that
-/// opens without calling out), and announces it, in `txn`; `false` when its order
+/// opens without calling out), and announces it, in `work`; `false` when its order
 /// already had a payment.
 pub(crate) async fn record_opened(
-    txn: &DatabaseTransaction,
+    work: &UnitOfWork,
     mut payment: Payment,
     provider: &str,
     opened: Opened,
@@ -80,11 +77,11 @@ pub(crate) async fn record_opened(
     payment.checkout_url = Some(opened.checkout_url.clone());
     payment.provider_ref = opened.provider_ref;
     // One payment per order: a redelivered event finds the first one and stops.
-    if !store::insert(txn, &payment).await? {
+    if !store::insert(work, &payment).await? {
         return Ok(false);
     }
     let event = requested(&payment, provider, opened.checkout_url);
-    outbox::enqueue(txn, &event, payment.version, payment.created_at).await?;
+    work.emit(&event, payment.version).await?;
     Ok(true)
 }
 

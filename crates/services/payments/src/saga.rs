@@ -63,22 +63,21 @@ impl FollowOrders {
         } else {
             None
         };
-        let txn = platform::db::begin_write(&s.ctx.db).await?;
+        let work = s.ctx.begin().await?;
         // After the order's cancellation if another replica is handling it now; and no
         // payment at all if it was handled first (the events of one order can arrive in
         // either order when replicas share the consumer).
-        if platform::turn::of_aggregate(&txn, "order", order.order_id, false, now).await? {
-            txn.commit().await?;
+        if platform::turn::of_aggregate(&work, "order", order.order_id, false, now).await? {
+            work.commit().await?;
             return Ok(());
         }
         // One payment per order: a redelivered event finds the first one and stops.
         let recorded = match opened {
-            Some(opened) => opening::record_opened(&txn, payment, provider.name(), opened).await?,
-            None => store::insert(&txn, &payment).await?,
+            Some(opened) => opening::record_opened(&work, payment, provider.name(), opened).await?,
+            None => store::insert(&work, &payment).await?,
         };
-        txn.commit().await?;
+        work.commit().await?;
         if recorded {
-            s.ctx.relay.wake();
             s.opening_due.notify_one();
         }
         Ok(())

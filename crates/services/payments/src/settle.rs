@@ -3,8 +3,7 @@
 //! nothing, and a crash leaves either all of it or none.
 
 use contracts::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
-use platform::events::outbox;
-use sea_orm::DatabaseTransaction;
+use platform::unit::UnitOfWork;
 
 use crate::AppState;
 use crate::domain::{FAILED, Outcome, SUCCEEDED, next_status};
@@ -27,15 +26,15 @@ pub(crate) async fn apply(
     provider: &str,
     n: Notification,
 ) -> anyhow::Result<Delivery> {
-    let now = s.ctx.clock.now();
     let payment_id = match &n.notice {
         Notice::Payment { payment_id, .. } | Notice::Refund { payment_id, .. } => *payment_id,
     };
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if !store::first_delivery(&txn, provider, &n.event_id, Some(payment_id), &n.kind, now).await? {
+    let work = s.ctx.begin().await?;
+    let now = work.now();
+    if !store::first_delivery(&work, provider, &n.event_id, Some(payment_id), &n.kind, now).await? {
         return Ok(Delivery::Duplicate);
     }
-    let result = match store::get_for_update(&txn, payment_id).await? {
+    let result = match store::get_for_update(&work, payment_id).await? {
         None => Delivery::Ignored("no such payment".into()),
         Some(p) if p.provider != provider => {
             Delivery::Ignored("the payment belongs to another provider".into())
@@ -43,15 +42,15 @@ pub(crate) async fn apply(
         Some(payment) => match n.notice {
             Notice::Payment {
                 outcome, amount, ..
-            } => on_payment(s, &txn, payment, outcome, amount).await?,
+            } => on_payment(&work, payment, outcome, amount).await?,
             Notice::Refund {
                 refund_id,
                 succeeded,
                 ..
             } => {
                 if succeeded {
-                    on_refund(&txn, refund_id, now).await?
-                } else if store::fail_refund(&txn, refund_id, now).await? {
+                    on_refund(&work, refund_id).await?
+                } else if store::fail_refund(&work, refund_id, now).await? {
                     tracing::warn!(%refund_id, "the provider refused a refund");
                     Delivery::Applied
                 } else {
@@ -64,21 +63,19 @@ pub(crate) async fn apply(
         Delivery::Ignored(why) => format!("ignored: {why}"),
         _ => "applied".into(),
     };
-    store::note_outcome(&txn, provider, &n.event_id, &outcome).await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    store::note_outcome(&work, provider, &n.event_id, &outcome).await?;
+    work.commit().await?;
     s.refunds_due.notify_one();
     Ok(result)
 }
 
 async fn on_payment(
-    s: &AppState,
-    txn: &DatabaseTransaction,
+    work: &UnitOfWork,
     payment: Payment,
     mut outcome: Outcome,
     amount: Option<(i64, String)>,
 ) -> anyhow::Result<Delivery> {
-    let now = s.ctx.clock.now();
+    let now = work.now();
     // Money the provider took that does not pay the order, to be given back.
     let mut mistaken = None;
     if outcome == Outcome::Succeeded
@@ -108,7 +105,7 @@ async fn on_payment(
         Outcome::Failed(reason) => Some(reason.as_str()),
         _ => None,
     };
-    if !store::advance(txn, payment.id, &payment.status, to, reason, now).await? {
+    if !store::advance(work, payment.id, &payment.status, to, reason, now).await? {
         return Ok(Delivery::Ignored("the payment changed meanwhile".into()));
     }
     let version = payment.version + 1;
@@ -120,14 +117,14 @@ async fn on_payment(
             currency: payment.currency.clone(),
             version,
         };
-        outbox::enqueue(txn, &event, version, now).await?;
+        work.emit(&event, version).await?;
         if payment.order_cancelled {
             // The order ended before the money arrived: give it all back.
             let mut paid = payment.clone();
             paid.status = SUCCEEDED.into();
             paid.captured = payment.amount;
             refunds::open(
-                txn,
+                work,
                 &paid,
                 paid.amount,
                 "order ended before payment arrived",
@@ -143,14 +140,14 @@ async fn on_payment(
             reason: reason.unwrap_or("failed").to_owned(),
             version,
         };
-        outbox::enqueue(txn, &event, version, now).await?;
+        work.emit(&event, version).await?;
         if let Some(taken) = mistaken {
-            store::capture_mistaken(txn, payment.id, taken, now).await?;
+            store::capture_mistaken(work, payment.id, taken, now).await?;
             let mut failed = payment.clone();
             failed.status = FAILED.into();
             failed.captured = taken;
             refunds::open(
-                txn,
+                work,
                 &failed,
                 taken,
                 "the provider took another amount than the order's total",
@@ -163,15 +160,11 @@ async fn on_payment(
     Ok(Delivery::Applied)
 }
 
-async fn on_refund(
-    txn: &DatabaseTransaction,
-    refund_id: uuid::Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<Delivery> {
-    let Some(refund) = store::complete_refund(txn, refund_id, now).await? else {
+async fn on_refund(work: &UnitOfWork, refund_id: uuid::Uuid) -> anyhow::Result<Delivery> {
+    let Some(refund) = store::complete_refund(work, refund_id, work.now()).await? else {
         return Ok(Delivery::Ignored("the refund was already settled".into()));
     };
-    let payment = store::get(txn, refund.payment_id)
+    let payment = store::get(work, refund.payment_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("refunded payment {} vanished", refund.payment_id))?;
     let event = PaymentRefunded {
@@ -184,6 +177,6 @@ async fn on_refund(
         status: payment.status.clone(),
         version: payment.version,
     };
-    outbox::enqueue(txn, &event, payment.version, now).await?;
+    work.emit(&event, payment.version).await?;
     Ok(Delivery::Applied)
 }

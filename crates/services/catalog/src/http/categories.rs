@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::http::{ApiJson, ClientIp, required_version, with_etag};
@@ -196,24 +195,22 @@ async fn create_category(
         position: c.position,
     };
     let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let created = categories::insert(&txn, new, now)
+    let work = s.ctx.begin().await?;
+    let created = categories::insert(&work, new, now)
         .await
         .map_err(slug_taken)?;
     let details =
         json!({"name": created.name, "slug": created.slug, "parent_id": created.parent_id});
-    audit::record(
-        &txn,
+    work.audit(
         &staff,
+        ip,
         "category.created",
         "category",
         created.id,
         details,
-        ip,
-        now,
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     Ok((StatusCode::CREATED, Json(node(&created, &[]))))
 }
 
@@ -241,26 +238,17 @@ async fn update_category(
         return Err(ApiError::stale_version(current.version));
     }
     let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if !categories::update(&txn, &next, expected, now)
+    let work = s.ctx.begin().await?;
+    if !categories::update(&work, &next, expected, now)
         .await
         .map_err(slug_taken)?
     {
         return Err(ApiError::stale_version(current.version));
     }
     let details = json!({"name": next.name, "slug": next.slug, "parent_id": next.parent_id, "show_on_home": next.show_on_home});
-    audit::record(
-        &txn,
-        &staff,
-        "category.updated",
-        "category",
-        id,
-        details,
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    work.audit(&staff, ip, "category.updated", "category", id, details)
+        .await?;
+    work.commit().await?;
     crate::cache::forget_listings(&s.ctx.cache).await;
     let saved = Category {
         version: expected + 1,
@@ -280,37 +268,28 @@ async fn delete_category(
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    categories::get(&txn, id)
+    let work = s.ctx.begin().await?;
+    categories::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("category"))?;
-    let products = categories::live_product_count(&txn, id).await?;
+    let products = categories::live_product_count(&work, id).await?;
     if products > 0 {
         return Err(ApiError::conflict(
             "category_in_use",
             format!("{products} live product(s) are in this category"),
         ));
     }
-    if categories::live_child_count(&txn, id).await? > 0 {
+    if categories::live_child_count(&work, id).await? > 0 {
         return Err(ApiError::conflict(
             "category_has_children",
             "move or delete the subcategories first",
         ));
     }
     let now = s.ctx.clock.now();
-    categories::soft_delete(&txn, id, now).await?;
-    audit::record(
-        &txn,
-        &staff,
-        "category.deleted",
-        "category",
-        id,
-        json!({}),
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    categories::soft_delete(&work, id, now).await?;
+    work.audit(&staff, ip, "category.deleted", "category", id, json!({}))
+        .await?;
+    work.commit().await?;
     crate::cache::forget_listings(&s.ctx.cache).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,15 +6,13 @@ use axum::response::Response;
 use bytes::Bytes;
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
 use contracts::Event;
 use contracts::catalog::{ProductArchived, ProductCreated, ProductUpdated};
-use platform::audit;
 use platform::auth::{Inventory, MaybeStaff, Staff, StaffAuth};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
-use platform::events::outbox;
 use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, required_version, with_etag};
 use platform::page::{MAX_LIMIT, Page, encode_cursor};
+use platform::unit::UnitOfWork;
 use platform::validate::Fields;
 use serde::Deserialize;
 use serde_json::json;
@@ -423,25 +421,24 @@ async fn create_product(
     ApiJson(input): ApiJson<ProductInput>,
 ) -> ApiResult<(StatusCode, Response)> {
     let fields = parse(&s, &input, None).await?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let product = products::insert(&txn, &fields, input.stock.unwrap_or(0), now)
+    let work = s.ctx.begin().await?;
+    let product = products::insert(&work, &fields, input.stock.unwrap_or(0), work.now())
         .await
         .map_err(slug_taken)?;
-    outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
+    work.emit(&stock_changed(&product), product.stock_version)
+        .await?;
     let event = ProductCreated {
         product: snapshot(&product),
     };
     finish_write(
         &s,
-        txn,
+        work,
         &staff,
         ip,
         "product.created",
         &product,
         &event,
         &[],
-        now,
     )
     .await?;
     let version = product.version;
@@ -472,18 +469,17 @@ async fn update_product(
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if !products::update(&txn, id, expected, &fields, now)
+    let work = s.ctx.begin().await?;
+    if !products::update(&work, id, expected, &fields, work.now())
         .await
         .map_err(slug_taken)?
     {
-        let latest = products::get(&txn, id)
+        let latest = products::get(&work, id)
             .await?
             .map_or(current.version, |p| p.version);
         return Err(ApiError::stale_version(latest));
     }
-    let product = products::get(&txn, id)
+    let product = products::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     let event = ProductUpdated {
@@ -491,14 +487,13 @@ async fn update_product(
     };
     finish_write(
         &s,
-        txn,
+        work,
         &staff,
         ip,
         "product.updated",
         &product,
         &event,
         &[&current.slug],
-        now,
     )
     .await?;
     let version = product.version;
@@ -519,19 +514,18 @@ async fn archive_product(
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = products::get(&txn, id)
+    let work = s.ctx.begin().await?;
+    let current = products::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     if !current.active {
         return Ok(StatusCode::NO_CONTENT);
     }
     let expected = if_match(&headers)?.unwrap_or(current.version);
-    if expected != current.version || !products::archive(&txn, id, expected, now).await? {
+    if expected != current.version || !products::archive(&work, id, expected, work.now()).await? {
         return Err(ApiError::stale_version(current.version));
     }
-    let product = products::get(&txn, id)
+    let product = products::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     let event = ProductArchived {
@@ -539,20 +533,19 @@ async fn archive_product(
     };
     finish_write(
         &s,
-        txn,
+        work,
         &staff,
         ip,
         "product.archived",
         &product,
         &event,
         &[],
-        now,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Finishes a product write inside `txn`: publishes `event`, records the staff action,
+/// Finishes a product write in `work`: publishes `event`, records the staff action,
 /// commits, and drops the cached answers the write made stale (under the product's id,
 /// its slug and any `old_slugs`, and every listing).
 #[expect(
@@ -561,29 +554,25 @@ async fn archive_product(
 )]
 async fn finish_write<E: Event>(
     s: &AppState,
-    txn: platform::db::WriteTxn,
+    work: UnitOfWork,
     staff: &StaffAuth,
     ip: IpAddr,
     action: &str,
     product: &Product,
     event: &E,
     old_slugs: &[&str],
-    now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    outbox::enqueue(&txn, event, product.version, now).await?;
-    audit::record(
-        &txn,
+    work.emit(event, product.version).await?;
+    work.audit(
         staff,
+        ip,
         action,
         "product",
         product.id,
         json!(snapshot(product)),
-        ip,
-        now,
     )
     .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     let mut slugs = old_slugs.to_vec();
     slugs.push(&product.slug);
     crate::cache::forget_product(&s.ctx.cache, product.id, &slugs).await;

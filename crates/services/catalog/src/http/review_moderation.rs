@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult};
 use platform::http::{ApiJson, ApiQuery, ClientIp, required_version, with_etag};
@@ -117,8 +116,8 @@ async fn moderate_review(
 ) -> ApiResult<Response> {
     let expected = required_version(&headers, input.version)?;
     let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = reviews::get(&txn, review_id)
+    let work = s.ctx.begin().await?;
+    let current = reviews::get(&work, review_id)
         .await?
         .ok_or_else(|| ApiError::not_found("review"))?;
     if expected != current.version {
@@ -128,14 +127,14 @@ async fn moderate_review(
         let version = current.version;
         return Ok(with_etag(review_view(current), version));
     }
-    if !reviews::set_hidden(&txn, review_id, expected, input.hidden, now).await? {
-        let latest = reviews::get(&txn, review_id).await?;
+    if !reviews::set_hidden(&work, review_id, expected, input.hidden, now).await? {
+        let latest = reviews::get(&work, review_id).await?;
         return Err(latest.map_or_else(
             || ApiError::not_found("review"),
             |r| ApiError::stale_version(r.version),
         ));
     }
-    let product = products::get(&txn, current.product_id)
+    let product = products::get(&work, current.product_id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     let moderated = Review {
@@ -150,9 +149,10 @@ async fn moderate_review(
         "review.unhidden"
     };
     let details = json!({"product_id": current.product_id, "author_id": current.customer_id, "rating": current.stars.get()});
-    audit::record(&txn, &staff, action, "review", review_id, details, ip, now).await?;
+    work.audit(&staff, ip, action, "review", review_id, details)
+        .await?;
     let change = current.contribution().change_to(moderated.contribution());
-    commit_with_rating(&s, txn, &product, change).await?;
+    commit_with_rating(&s, work, &product, change).await?;
     let version = moderated.version;
     Ok(with_etag(review_view(moderated), version))
 }

@@ -69,16 +69,16 @@ pub(super) fn review_view(r: Review) -> ReviewView {
     }
 }
 
-/// Commits a review change in `txn` together with what it does to the product's rating,
+/// Commits a review change in `work` together with what it does to the product's rating,
 /// then drops the product's cached answers so its next read shows the new rating.
 pub(super) async fn commit_with_rating(
     s: &AppState,
-    txn: platform::db::WriteTxn,
+    work: platform::unit::UnitOfWork,
     product: &Product,
     change: Contribution,
 ) -> ApiResult<()> {
-    reviews::add_to_rating(&txn, product.id, change).await?;
-    txn.commit().await?;
+    reviews::add_to_rating(&work, product.id, change).await?;
+    work.commit().await?;
     crate::cache::forget_product(&s.ctx.cache, product.id, &[&product.slug]).await;
     Ok(())
 }
@@ -213,43 +213,50 @@ async fn create_review(
 ) -> ApiResult<(StatusCode, Response)> {
     let text = parse(&input, None)?;
     let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let product = products::get(&txn, id)
+    let work = s.ctx.begin().await?;
+    let product = products::get(&work, id)
         .await?
         .filter(|p| p.active)
         .ok_or_else(|| ApiError::not_found("product"))?;
-    if !purchases::bought(&txn, customer.customer_id, id).await? {
+    if !purchases::bought(&work, customer.customer_id, id).await? {
         return Err(ApiError::forbidden_because(
             "purchase_required",
             "only customers with a paid order containing this product, not cancelled, may review it",
         ));
     }
-    let review = reviews::insert(&txn, id, customer.customer_id, ANONYMOUS_AUTHOR, &text, now)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::conflict(
-                    "already_reviewed",
-                    "you have already reviewed this product; edit that review instead",
-                )
-            } else {
-                e.into()
-            }
-        })?;
+    let review = reviews::insert(
+        &work,
+        id,
+        customer.customer_id,
+        ANONYMOUS_AUTHOR,
+        &text,
+        now,
+    )
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::conflict(
+                "already_reviewed",
+                "you have already reviewed this product; edit that review instead",
+            )
+        } else {
+            e.into()
+        }
+    })?;
     let change = Contribution::NONE.change_to(review.contribution());
-    commit_with_rating(&s, txn, &product, change).await?;
+    commit_with_rating(&s, work, &product, change).await?;
     let version = review.version;
     Ok((StatusCode::CREATED, with_etag(review_view(review), version)))
 }
 
 /// The customer's own review of the product; someone else's is not found.
 async fn own_review(
-    txn: &DatabaseTransaction,
+    work: &DatabaseTransaction,
     product_id: Uuid,
     review_id: Uuid,
     customer: &CustomerAuth,
 ) -> ApiResult<Review> {
-    reviews::get(txn, review_id)
+    reviews::get(work, review_id)
         .await?
         .filter(|r| r.product_id == product_id && r.customer_id == customer.customer_id)
         .ok_or_else(|| ApiError::not_found("review"))
@@ -257,8 +264,8 @@ async fn own_review(
 
 /// Why a conditional write to a review that was read at the expected version changed
 /// nothing: a concurrent writer got there first.
-async fn lost_race(txn: &DatabaseTransaction, review_id: Uuid) -> ApiError {
-    match reviews::get(txn, review_id).await {
+async fn lost_race(work: &DatabaseTransaction, review_id: Uuid) -> ApiError {
+    match reviews::get(work, review_id).await {
         Ok(Some(latest)) => ApiError::stale_version(latest.version),
         Ok(None) => ApiError::not_found("review"),
         Err(e) => e.into(),
@@ -281,18 +288,18 @@ async fn update_review(
 ) -> ApiResult<Response> {
     let expected = required_version(&headers, input.version)?;
     let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = own_review(&txn, id, review_id, &customer).await?;
+    let work = s.ctx.begin().await?;
+    let current = own_review(&work, id, review_id, &customer).await?;
     let text = parse(&input, Some(&current))?;
     // The body is judged before the version: an invalid edit is 422 whatever it
     // was based on.
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    if !reviews::edit(&txn, review_id, expected, &text, now).await? {
-        return Err(lost_race(&txn, review_id).await);
+    if !reviews::edit(&work, review_id, expected, &text, now).await? {
+        return Err(lost_race(&work, review_id).await);
     }
-    let product = products::get(&txn, id)
+    let product = products::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     let edited = Review {
@@ -304,7 +311,7 @@ async fn update_review(
         ..current.clone()
     };
     let change = current.contribution().change_to(edited.contribution());
-    commit_with_rating(&s, txn, &product, change).await?;
+    commit_with_rating(&s, work, &product, change).await?;
     let version = edited.version;
     Ok(with_etag(review_view(edited), version))
 }
@@ -322,8 +329,8 @@ async fn delete_review(
     Path((id, review_id)): Path<(Uuid, Uuid)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = own_review(&txn, id, review_id, &customer).await?;
+    let work = s.ctx.begin().await?;
+    let current = own_review(&work, id, review_id, &customer).await?;
     let expected = if_match(&headers)?.unwrap_or(current.version);
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
@@ -331,17 +338,17 @@ async fn delete_review(
     // Deleting a review staff hid must not make room for a fresh, visible one: it
     // leaves a tombstone without its text instead.
     let removed = if current.hidden {
-        reviews::withdraw(&txn, review_id, expected, s.ctx.clock.now()).await?
+        reviews::withdraw(&work, review_id, expected, s.ctx.clock.now()).await?
     } else {
-        reviews::delete(&txn, review_id, expected).await?
+        reviews::delete(&work, review_id, expected).await?
     };
     if !removed {
-        return Err(lost_race(&txn, review_id).await);
+        return Err(lost_race(&work, review_id).await);
     }
-    let product = products::get(&txn, id)
+    let product = products::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     let change = current.contribution().change_to(Contribution::NONE);
-    commit_with_rating(&s, txn, &product, change).await?;
+    commit_with_rating(&s, work, &product, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,10 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult};
-use platform::events::outbox;
+
 use platform::http::{ApiJson, ClientIp, required_version, with_etag};
 use platform::validate::{Fields, MAX_COUNT};
 use serde::Deserialize;
@@ -68,9 +67,8 @@ async fn set_stock(
         return Err(ApiError::field("on_hand", "is invalid"));
     };
     let expected = required_version(&headers, input.version)?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = products::get(&txn, id)
+    let work = s.ctx.begin().await?;
+    let current = products::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     if expected != current.stock_version {
@@ -88,27 +86,18 @@ async fn set_stock(
             format!("would take the stock above {MAX_COUNT}"),
         ),
     })?;
-    if !products::set_on_hand(&txn, id, expected, on_hand, now).await? {
+    if !products::set_on_hand(&work, id, expected, on_hand, work.now()).await? {
         return Err(ApiError::stale_version(current.stock_version));
     }
-    let product = products::get(&txn, id)
+    let product = products::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
-    outbox::enqueue(&txn, &stock_changed(&product), product.stock_version, now).await?;
+    work.emit(&stock_changed(&product), product.stock_version)
+        .await?;
     let details = json!({"from": current.stock.on_hand, "to": product.stock.on_hand, "reserved": product.stock.reserved});
-    audit::record(
-        &txn,
-        &staff,
-        "stock.changed",
-        "product",
-        id,
-        details,
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.audit(&staff, ip, "stock.changed", "product", id, details)
+        .await?;
+    work.commit().await?;
     crate::cache::forget_product(&s.ctx.cache, id, &[&product.slug]).await;
     let view = StockView {
         on_hand: product.stock.on_hand,

@@ -8,7 +8,6 @@ use axum::response::Response;
 use contracts::identity::{AddressDeleted, AddressSaved};
 use platform::auth::CustomerAuth;
 use platform::error::{ApiError, ApiResult};
-use platform::events::outbox;
 use platform::http::{ApiJson, if_match, with_etag};
 use platform::page::Page;
 use serde::Serialize;
@@ -107,27 +106,20 @@ async fn add_address(
     ApiJson(input): ApiJson<AddressInput>,
 ) -> ApiResult<(StatusCode, Json<AddressView>)> {
     let address = Address::parse(&input, None)?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let work = s.ctx.begin().await?;
     // Lock the customer so concurrent additions count one after another (PostgreSQL;
     // SQLite's immediate transaction already serialises writers).
-    crate::store::accounts::lock_customer(&txn, auth.customer_id).await?;
-    if addresses::count(&txn, auth.customer_id).await? >= MAX_ADDRESSES {
+    crate::store::accounts::lock_customer(&work, auth.customer_id).await?;
+    if addresses::count(&work, auth.customer_id).await? >= MAX_ADDRESSES {
         return Err(ApiError::conflict(
             "too_many_addresses",
             format!("an account keeps at most {MAX_ADDRESSES} addresses"),
         ));
     }
-    let stored = addresses::insert(&txn, auth.customer_id, &address, now).await?;
-    outbox::enqueue(
-        &txn,
-        &saved_event(auth.customer_id, &stored),
-        stored.version,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    let stored = addresses::insert(&work, auth.customer_id, &address, work.now()).await?;
+    work.emit(&saved_event(auth.customer_id, &stored), stored.version)
+        .await?;
+    work.commit().await?;
     Ok((StatusCode::CREATED, Json(stored.into())))
 }
 
@@ -143,9 +135,8 @@ async fn update_address(
     headers: HeaderMap,
     ApiJson(input): ApiJson<AddressInput>,
 ) -> ApiResult<Response> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = addresses::get(&txn, auth.customer_id, id)
+    let work = s.ctx.begin().await?;
+    let current = addresses::get(&work, auth.customer_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("address"))?;
     let expected = if_match(&headers)?
@@ -157,7 +148,7 @@ async fn update_address(
     if expected != current.version {
         return Err(ApiError::stale_version(current.version));
     }
-    if !addresses::update(&txn, auth.customer_id, id, expected, &address, now).await? {
+    if !addresses::update(&work, auth.customer_id, id, expected, &address, work.now()).await? {
         return Err(ApiError::stale_version(current.version));
     }
     let stored = StoredAddress {
@@ -165,15 +156,9 @@ async fn update_address(
         address,
         version: expected + 1,
     };
-    outbox::enqueue(
-        &txn,
-        &saved_event(auth.customer_id, &stored),
-        stored.version,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.emit(&saved_event(auth.customer_id, &stored), stored.version)
+        .await?;
+    work.commit().await?;
     let version = stored.version;
     Ok(with_etag(AddressView::from(stored), version))
 }
@@ -187,25 +172,21 @@ async fn delete_address(
     auth: CustomerAuth,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = addresses::get(&txn, auth.customer_id, id)
+    let work = s.ctx.begin().await?;
+    let current = addresses::get(&work, auth.customer_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("address"))?;
-    if !addresses::delete(&txn, auth.customer_id, id).await? {
+    if !addresses::delete(&work, auth.customer_id, id).await? {
         return Err(ApiError::not_found("address"));
     }
-    outbox::enqueue(
-        &txn,
+    work.emit(
         &AddressDeleted {
             customer_id: auth.customer_id,
             address_id: id,
         },
         current.version + 1,
-        now,
     )
     .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,7 +17,6 @@ use contracts::identity::{
 use platform::auth::CustomerAuth;
 use platform::crypto::{random_token, sha256_hex};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
-use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp, RawBody};
 use platform::validate::{Fields, parse_email};
 use serde::Deserialize;
@@ -93,11 +92,11 @@ async fn register(
 
     // Hash before looking the address up, so both answers cost the same time.
     let hash = s.hasher.hash(&pw).await?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let created = match accounts::customer_by_email(&txn, &email).await? {
+    let work = s.ctx.begin().await?;
+    let now = work.now();
+    let created = match accounts::customer_by_email(&work, &email).await? {
         Some(_) => None,
-        None => match accounts::insert_customer(&txn, &email, &name, &hash, now).await {
+        None => match accounts::insert_customer(&work, &email, &name, &hash, now).await {
             Ok(c) => Some(c),
             Err(e) if is_unique_violation(&e) => None,
             Err(e) => return Err(e.into()),
@@ -110,24 +109,18 @@ async fn register(
                 email: email.clone(),
                 name: name.clone(),
             };
-            outbox::enqueue(&txn, &registered, customer.version, now).await?;
-            verification::issue(
-                &txn,
-                &customer,
-                &email,
-                VerificationPurpose::Registration,
-                now,
-            )
-            .await?;
-            txn.commit().await?;
+            work.emit(&registered, customer.version).await?;
+            verification::issue(&work, &customer, &email, VerificationPurpose::Registration)
+                .await?;
+            work.commit().await?;
             CustomerView::from(&customer)
         }
         None => {
-            drop(txn);
+            drop(work);
             // A taken address: its owner hears about it; the caller sees what a new
             // registration would look like.
-            let txn = platform::db::begin_write(&s.ctx.db).await?;
-            if let Some(owner) = accounts::customer_by_email(&txn, &email).await?
+            let work = s.ctx.begin().await?;
+            if let Some(owner) = accounts::customer_by_email(&work, &email).await?
                 && throttle::mail_allowed(&s, &owner.email).await
             {
                 let notice = RegistrationAttempted {
@@ -135,9 +128,9 @@ async fn register(
                     email: owner.email.clone(),
                     name: owner.name.clone(),
                 };
-                outbox::enqueue(&txn, &notice, owner.version, now).await?;
+                work.emit(&notice, owner.version).await?;
             }
-            txn.commit().await?;
+            work.commit().await?;
             CustomerView {
                 id: Uuid::now_v7(),
                 email,
@@ -149,7 +142,6 @@ async fn register(
             }
         }
     };
-    s.ctx.relay.wake();
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -214,19 +206,16 @@ async fn verify_email(
     };
     let result = match proven {
         Ok(v) => {
-            let txn = platform::db::begin_write(&s.ctx.db).await?;
-            match verification::apply(&txn, &v, now).await {
-                Ok(()) => txn.commit().await.map_err(ApiError::from),
+            let work = s.ctx.begin().await?;
+            match verification::apply(&work, &v).await {
+                Ok(()) => work.commit().await.map_err(ApiError::from),
                 Err(e) => Err(e),
             }
         }
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => {
-            s.ctx.relay.wake();
-            Ok(StatusCode::NO_CONTENT)
-        }
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e) => {
             s.ctx.limiter.hit(&limit_key, limit).await?;
             Err(e)
@@ -256,28 +245,20 @@ async fn resend_verification(
             s.ctx.settings.rate_limits.mail_per_client,
         )
         .await?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if let Some(customer) = accounts::customer_by_email(&txn, &email)
+    let work = s.ctx.begin().await?;
+    if let Some(customer) = accounts::customer_by_email(&work, &email)
         .await?
         .filter(|c| !c.email_verified)
     {
-        let last = one_time::latest_verification_for_customer(&txn, customer.id).await?;
-        if last.is_none_or(|v| now - v.created_at >= RESEND_COOLDOWN)
+        let last = one_time::latest_verification_for_customer(&work, customer.id).await?;
+        if last.is_none_or(|v| work.now() - v.created_at >= RESEND_COOLDOWN)
             && throttle::mail_allowed(&s, &email).await
         {
-            verification::issue(
-                &txn,
-                &customer,
-                &email,
-                VerificationPurpose::Registration,
-                now,
-            )
-            .await?;
+            verification::issue(&work, &customer, &email, VerificationPurpose::Registration)
+                .await?;
         }
     }
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -460,15 +441,15 @@ async fn forgot_password(
             s.ctx.settings.rate_limits.mail_per_client,
         )
         .await?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if let Some(c) = accounts::customer_by_email(&txn, &email).await?
-        && one_time::resets_since(&txn, c.id, now - RESET_TTL).await? < RESETS_PER_WINDOW
+    let work = s.ctx.begin().await?;
+    let now = work.now();
+    if let Some(c) = accounts::customer_by_email(&work, &email).await?
+        && one_time::resets_since(&work, c.id, now - RESET_TTL).await? < RESETS_PER_WINDOW
         && throttle::mail_allowed(&s, &c.email).await
     {
         let token = random_token();
         let expires_at = now + RESET_TTL;
-        one_time::insert_reset(&txn, c.id, &sha256_hex(token.as_bytes()), expires_at, now).await?;
+        one_time::insert_reset(&work, c.id, &sha256_hex(token.as_bytes()), expires_at, now).await?;
         let event = PasswordResetRequested {
             customer_id: c.id,
             email: c.email.clone(),
@@ -476,10 +457,9 @@ async fn forgot_password(
             token,
             expires_at,
         };
-        outbox::enqueue(&txn, &event, c.version, now).await?;
+        work.emit(&event, c.version).await?;
     }
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -508,12 +488,12 @@ async fn reset_password(
     if req.token.is_empty() || req.token.len() > 256 {
         return Err(invalid());
     }
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let customer_id = one_time::use_reset(&txn, &sha256_hex(req.token.as_bytes()), now)
+    let work = s.ctx.begin().await?;
+    let now = work.now();
+    let customer_id = one_time::use_reset(&work, &sha256_hex(req.token.as_bytes()), now)
         .await?
         .ok_or_else(invalid)?;
-    let customer = accounts::customer(&txn, customer_id)
+    let customer = accounts::customer(&work, customer_id)
         .await?
         .ok_or_else(invalid)?;
     // A refused password rolls the transaction back, so the link still works.
@@ -524,18 +504,17 @@ async fn reset_password(
         password_hash: Some(&hash),
         ..Default::default()
     };
-    let version = accounts::update_customer(&txn, customer.id, customer.version, change, now)
+    let version = accounts::update_customer(&work, customer.id, customer.version, change, now)
         .await?
         .ok_or_else(changed_meanwhile)?;
-    sessions::revoke_all(&txn, CUSTOMER, customer.id, None, "password reset", now).await?;
+    sessions::revoke_all(&work, CUSTOMER, customer.id, None, "password reset", now).await?;
     let event = PasswordChanged {
         customer_id: customer.id,
         email: customer.email.clone(),
         name: customer.name.clone(),
     };
-    outbox::enqueue(&txn, &event, version, now).await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.emit(&event, version).await?;
+    work.commit().await?;
     throttle::forgive(&s, &format!("customer:{}", customer.email)).await;
     Ok(StatusCode::NO_CONTENT)
 }

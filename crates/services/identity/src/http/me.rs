@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use contracts::identity::{CustomerUpdated, PasswordChanged, VerificationPurpose};
 use platform::auth::CustomerAuth;
 use platform::error::{ApiError, ApiResult};
-use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp, if_match, with_etag};
 use platform::validate::{Fields, parse_email};
 use serde::{Deserialize, Serialize};
@@ -115,9 +114,8 @@ async fn update_me(
         .and_then(|e| f.parse("email", parse_email(e)));
     f.finish()?;
     let expected = if_match(&headers)?.or(req.version);
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let customer = accounts::customer(&txn, auth.customer_id)
+    let work = s.ctx.begin().await?;
+    let customer = accounts::customer(&work, auth.customer_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
     if expected.is_some_and(|v| v != customer.version) {
@@ -130,7 +128,7 @@ async fn update_me(
             ..Default::default()
         };
         current.version =
-            accounts::update_customer(&txn, customer.id, customer.version, change, now)
+            accounts::update_customer(&work, customer.id, customer.version, change, work.now())
                 .await?
                 .ok_or_else(|| ApiError::stale_version(customer.version))?;
         current.name = name.to_owned();
@@ -140,14 +138,13 @@ async fn update_me(
             name: current.name.clone(),
             email_verified: current.email_verified,
         };
-        outbox::enqueue(&txn, &event, current.version, now).await?;
+        work.emit(&event, current.version).await?;
     }
     if let Some(email) = email.as_deref().filter(|e| *e != customer.email) {
         throttle::admit_email_change(&s, customer.id, email).await?;
-        verification::issue(&txn, &current, email, VerificationPurpose::EmailChange, now).await?;
+        verification::issue(&work, &current, email, VerificationPurpose::EmailChange).await?;
     }
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     let view = view_of(&s, &current).await?;
     Ok(with_etag(view, current.version))
 }
@@ -185,17 +182,17 @@ async fn change_password(
         other => other,
     })?;
     let hash = s.hasher.hash(&pw).await?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let work = s.ctx.begin().await?;
+    let now = work.now();
     let change = CustomerChange {
         password_hash: Some(&hash),
         ..Default::default()
     };
-    let version = accounts::update_customer(&txn, customer.id, customer.version, change, now)
+    let version = accounts::update_customer(&work, customer.id, customer.version, change, now)
         .await?
         .ok_or_else(changed_meanwhile)?;
     sessions::revoke_all(
-        &txn,
+        &work,
         CUSTOMER,
         customer.id,
         Some(auth.session_id),
@@ -203,18 +200,15 @@ async fn change_password(
         now,
     )
     .await?;
-    outbox::enqueue(
-        &txn,
+    work.emit(
         &PasswordChanged {
             customer_id: customer.id,
             email: customer.email.clone(),
             name: customer.name.clone(),
         },
         version,
-        now,
     )
     .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,16 +1,18 @@
 //! Staff management by admins, and the audit trail of what staff did.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
-use platform::audit;
 use platform::auth::{Admin, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::http::{ApiJson, ApiQuery, ClientIp, if_match, with_etag};
 use platform::page::{Page, PageParams, paginate};
+use platform::unit::UnitOfWork;
 use platform::validate::{Fields, parse_email};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -126,8 +128,7 @@ async fn create_staff(
         return Err(ApiError::field("body", "is invalid"));
     };
     let hash = s.hasher.hash(&pw).await?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let work = s.ctx.begin().await?;
     let new = NewStaff {
         email: &email,
         name: &name,
@@ -135,41 +136,37 @@ async fn create_staff(
         password_hash: &hash,
         is_bootstrap: false,
     };
-    let member = crate::bootstrap::add_staff(&txn, new, now)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::conflict("email_taken", "a staff account with this email exists")
-            } else {
-                e.into()
-            }
-        })?;
+    let member = crate::bootstrap::add_staff(&work, new).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::conflict("email_taken", "a staff account with this email exists")
+        } else {
+            e.into()
+        }
+    })?;
     record(
-        &txn,
+        &work,
         &admin,
+        ip,
         "staff.created",
         member.id,
         json!({"email": email, "role": role.as_str()}),
-        ip,
-        now,
     )
     .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     Ok((StatusCode::CREATED, Json(member.into())))
 }
 
 /// Records an admin's action on a staff account in the trail.
-async fn record<C: sea_orm::ConnectionTrait>(
-    txn: &C,
+async fn record(
+    work: &UnitOfWork,
     admin: &Staff<Admin>,
+    ip: IpAddr,
     action: &str,
     target: Uuid,
     details: serde_json::Value,
-    ip: std::net::IpAddr,
-    now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    audit::record(txn, admin, action, "staff", target, details, ip, now).await?;
+    work.audit(admin, ip, action, "staff", target, details)
+        .await?;
     Ok(())
 }
 
@@ -221,7 +218,6 @@ async fn update_staff(
     headers: HeaderMap,
     ApiJson(req): ApiJson<UpdateStaffRequest>,
 ) -> ApiResult<Response> {
-    let now = s.ctx.clock.now();
     let current = accounts::staff_member(&s.ctx.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("staff member"))?;
@@ -252,18 +248,19 @@ async fn update_staff(
         None => None,
     };
     let role_changed = role.is_some_and(|r| r != current.role);
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let work = s.ctx.begin().await?;
+    let now = work.now();
     let change = StaffChange {
         name: name.as_deref(),
         role,
         password_hash: hash.as_deref(),
         disabled_at: None,
     };
-    let version = accounts::update_staff(&txn, id, expected, change, now)
+    let version = accounts::update_staff(&work, id, expected, change, now)
         .await?
         .ok_or_else(|| ApiError::stale_version(current.version))?;
     if req.remove_second_factor {
-        two_factor::remove(&txn, id).await?;
+        two_factor::remove(&work, id).await?;
     }
     if role_changed || hash.is_some() || req.remove_second_factor {
         let reason = if role_changed {
@@ -273,12 +270,12 @@ async fn update_staff(
         } else {
             "second factor removed by admin"
         };
-        sessions::revoke_all(&txn, STAFF, id, None, reason, now).await?;
+        sessions::revoke_all(&work, STAFF, id, None, reason, now).await?;
     }
     let details = json!({"name": name, "role": role.map(StaffRole::as_str), "password_reset": hash.is_some(),
                          "second_factor_removed": req.remove_second_factor});
-    record(&txn, &admin, "staff.updated", id, details, ip, now).await?;
-    txn.commit().await?;
+    record(&work, &admin, ip, "staff.updated", id, details).await?;
+    work.commit().await?;
     let member = accounts::staff_member(&s.ctx.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("staff member"))?;
@@ -294,9 +291,9 @@ async fn disable_staff(
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = accounts::staff_member(&txn, id)
+    let work = s.ctx.begin().await?;
+    let now = work.now();
+    let current = accounts::staff_member(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("staff member"))?;
     if current.is_bootstrap {
@@ -318,21 +315,20 @@ async fn disable_staff(
         disabled_at: Some(now),
         ..Default::default()
     };
-    accounts::update_staff(&txn, id, current.version, change, now)
+    accounts::update_staff(&work, id, current.version, change, now)
         .await?
         .ok_or_else(|| ApiError::stale_version(current.version))?;
-    sessions::revoke_all(&txn, STAFF, id, None, "disabled", now).await?;
+    sessions::revoke_all(&work, STAFF, id, None, "disabled", now).await?;
     record(
-        &txn,
+        &work,
         &admin,
+        ip,
         "staff.disabled",
         id,
         json!({"email": current.email}),
-        ip,
-        now,
     )
     .await?;
-    txn.commit().await?;
+    work.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

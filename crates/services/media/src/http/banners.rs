@@ -11,10 +11,8 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use contracts::claims::StaffRole;
 use contracts::media::{BannersChanged, BlobsOrphaned, ImageUploaded};
-use platform::audit;
 use platform::auth::{Admin, MaybeStaff, Staff};
 use platform::error::{ApiError, ApiResult};
-use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp, required_version, with_etag};
 use platform::page::Page;
 use platform::validate::Fields;
@@ -185,10 +183,10 @@ async fn create_banner(
     let bytes = upload.file.len();
     let inspected = pipeline::accept(&s, image_id, upload.file).await?;
 
-    let now = s.ctx.clock.now();
     let stored = async {
-        let txn = platform::db::begin_write(&s.ctx.db).await?;
-        let existing = store::banners(&txn).await?;
+        let work = s.ctx.begin().await?;
+        let now = work.now();
+        let existing = store::banners(&work).await?;
         if existing.len() >= MAX_BANNERS {
             return Err(ApiError::conflict(
                 "too_many_banners",
@@ -209,9 +207,9 @@ async fn create_banner(
             width: inspected.width,
             height: inspected.height,
         };
-        let image = store::insert_image(&txn, new, now).await?;
+        let image = store::insert_image(&work, new, now).await?;
         let banner = store::insert_banner(
-            &txn,
+            &work,
             Banner {
                 id: banner_id,
                 title: fields.title.unwrap_or_default(),
@@ -224,28 +222,16 @@ async fn create_banner(
             },
         )
         .await?;
-        outbox::enqueue(&txn, &ImageUploaded { image_id }, 1, now).await?;
+        work.emit(&ImageUploaded { image_id }, 1).await?;
         let details = json!({"title": banner.title, "link": banner.link});
-        audit::record(
-            &txn,
-            &admin,
-            "banner.created",
-            "banner",
-            banner_id,
-            details,
-            ip,
-            now,
-        )
-        .await?;
-        txn.commit().await?;
+        work.audit(&admin, ip, "banner.created", "banner", banner_id, details)
+            .await?;
+        work.commit().await?;
         Ok(view(banner, Some(image)))
     }
     .await;
     match stored {
-        Ok(banner) => {
-            s.ctx.relay.wake();
-            Ok((StatusCode::CREATED, Json(banner)))
-        }
+        Ok(banner) => Ok((StatusCode::CREATED, Json(banner))),
         Err(e) => {
             pipeline::discard_source(&s, image_id).await;
             Err(e)
@@ -289,9 +275,8 @@ async fn update_banner(
         input.position,
     )?;
     let expected = required_version(&headers, input.version)?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = store::get_banner(&txn, id)
+    let work = s.ctx.begin().await?;
+    let current = store::get_banner(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("banner"))?;
     if current.version != expected {
@@ -301,30 +286,21 @@ async fn update_banner(
         title: fields.title.unwrap_or(current.title),
         link: fields.link.unwrap_or(current.link),
         position: fields.position.unwrap_or(current.position),
-        updated_at: now,
+        updated_at: work.now(),
         version: current.version + 1,
         ..current
     };
-    if !store::update_banner(&txn, &banner, expected).await? {
+    if !store::update_banner(&work, &banner, expected).await? {
         return Err(ApiError::stale_version(current.version));
     }
-    let (version, banners) = store::banner_list_changed(&txn).await?;
-    outbox::enqueue(&txn, &BannersChanged { version, banners }, version, now).await?;
+    let (version, banners) = store::banner_list_changed(&work).await?;
+    work.emit(&BannersChanged { version, banners }, version)
+        .await?;
     let details = json!({"title": banner.title, "link": banner.link, "position": banner.position});
-    audit::record(
-        &txn,
-        &admin,
-        "banner.updated",
-        "banner",
-        id,
-        details,
-        ip,
-        now,
-    )
-    .await?;
-    let image = store::get_image(&txn, banner.image_id).await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.audit(&admin, ip, "banner.updated", "banner", id, details)
+        .await?;
+    let image = store::get_image(&work, banner.image_id).await?;
+    work.commit().await?;
     let version = banner.version;
     Ok(with_etag(view(banner, image), version))
 }
@@ -339,37 +315,26 @@ async fn delete_banner(
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let banner = store::get_banner(&txn, id)
+    let work = s.ctx.begin().await?;
+    let banner = store::get_banner(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("banner"))?;
-    store::delete_banner(&txn, id).await?;
-    store::delete_image(&txn, banner.image_id).await?;
-    let (version, banners) = store::banner_list_changed(&txn).await?;
-    outbox::enqueue(&txn, &BannersChanged { version, banners }, version, now).await?;
-    outbox::enqueue(
-        &txn,
+    store::delete_banner(&work, id).await?;
+    store::delete_image(&work, banner.image_id).await?;
+    let (version, banners) = store::banner_list_changed(&work).await?;
+    work.emit(&BannersChanged { version, banners }, version)
+        .await?;
+    work.emit(
         &BlobsOrphaned {
             image_id: banner.image_id,
         },
         1,
-        now,
     )
     .await?;
-    audit::record(
-        &txn,
-        &admin,
-        "banner.deleted",
-        "banner",
-        id,
-        json!({"title": banner.title}),
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    let details = json!({"title": banner.title});
+    work.audit(&admin, ip, "banner.deleted", "banner", id, details)
+        .await?;
+    work.commit().await?;
     if let Err(e) = pipeline::remove_blobs(&s.blobs, banner.image_id).await {
         tracing::warn!(image_id = %banner.image_id, error = %e, "blob removal deferred");
     }

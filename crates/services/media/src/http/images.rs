@@ -8,10 +8,8 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use contracts::media::{BlobsOrphaned, GalleryReordered, ImageDeleted, ImageUploaded};
-use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult};
-use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp};
 use serde::Deserialize;
 use serde_json::json;
@@ -104,17 +102,16 @@ async fn upload_image(
     let bytes = upload.file.len();
     let inspected = pipeline::accept(&s, image_id, upload.file).await?;
 
-    let now = s.ctx.clock.now();
     let stored = async {
-        let txn = platform::db::begin_write(&s.ctx.db).await?;
-        match store::product_active(&txn, id).await? {
+        let work = s.ctx.begin().await?;
+        match store::product_active(&work, id).await? {
             Some(true) => {}
             Some(false) => return Err(archived()),
             None => return Err(ApiError::not_found("product")),
         }
         // Also serialises concurrent uploads to one product on PostgreSQL (row lock).
-        store::bump_gallery(&txn, id).await?;
-        if store::images_of(&txn, id).await?.len() >= MAX_IMAGES {
+        store::bump_gallery(&work, id).await?;
+        if store::images_of(&work, id).await?.len() >= MAX_IMAGES {
             return Err(ApiError::conflict(
                 "too_many_images",
                 format!("a product has at most {MAX_IMAGES} images; delete one first"),
@@ -129,21 +126,12 @@ async fn upload_image(
             width: inspected.width,
             height: inspected.height,
         };
-        let image = store::insert_image(&txn, new, now).await?;
-        outbox::enqueue(&txn, &ImageUploaded { image_id }, 1, now).await?;
+        let image = store::insert_image(&work, new, work.now()).await?;
+        work.emit(&ImageUploaded { image_id }, 1).await?;
         let details = json!({"product_id": id, "format": inspected.format, "bytes": bytes});
-        audit::record(
-            &txn,
-            &staff,
-            "image.uploaded",
-            "image",
-            image_id,
-            details,
-            ip,
-            now,
-        )
-        .await?;
-        txn.commit().await?;
+        work.audit(&staff, ip, "image.uploaded", "image", image_id, details)
+            .await?;
+        work.commit().await?;
         Ok(image)
     }
     .await;
@@ -154,7 +142,6 @@ async fn upload_image(
             return Err(e);
         }
     };
-    s.ctx.relay.wake();
     Ok((StatusCode::CREATED, Json(image_view(image))))
 }
 
@@ -168,31 +155,21 @@ async fn delete_image(
     ClientIp(ip): ClientIp,
     Path((id, image_id)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let image = store::get_image(&txn, image_id)
+    let work = s.ctx.begin().await?;
+    let image = store::get_image(&work, image_id)
         .await?
         .filter(|i| Owner::of(i) == Owner::Product(id))
         .ok_or_else(|| ApiError::not_found("image"))?;
-    store::delete_image(&txn, image.id).await?;
-    let version = store::bump_gallery(&txn, id).await?;
-    let gallery = store::gallery(&txn, id, version).await?;
-    outbox::enqueue(&txn, &ImageDeleted { image_id, gallery }, version, now).await?;
-    outbox::enqueue(&txn, &BlobsOrphaned { image_id }, 1, now).await?;
+    store::delete_image(&work, image.id).await?;
+    let version = store::bump_gallery(&work, id).await?;
+    let gallery = store::gallery(&work, id, version).await?;
+    work.emit(&ImageDeleted { image_id, gallery }, version)
+        .await?;
+    work.emit(&BlobsOrphaned { image_id }, 1).await?;
     let details = json!({"product_id": id});
-    audit::record(
-        &txn,
-        &staff,
-        "image.deleted",
-        "image",
-        image_id,
-        details,
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.audit(&staff, ip, "image.deleted", "image", image_id, details)
+        .await?;
+    work.commit().await?;
     // The event above retries this until it succeeds.
     if let Err(e) = pipeline::remove_blobs(&s.blobs, image_id).await {
         tracing::warn!(%image_id, error = %e, "blob removal deferred");
@@ -220,13 +197,12 @@ async fn order_images(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<ImageOrder>,
 ) -> ApiResult<Json<Vec<ImageView>>> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if store::product_active(&txn, id).await?.is_none() {
+    let work = s.ctx.begin().await?;
+    if store::product_active(&work, id).await?.is_none() {
         return Err(ApiError::not_found("product"));
     }
-    let version = store::bump_gallery(&txn, id).await?;
-    let current: HashSet<Uuid> = store::images_of(&txn, id)
+    let version = store::bump_gallery(&work, id).await?;
+    let current: HashSet<Uuid> = store::images_of(&work, id)
         .await?
         .iter()
         .map(|i| i.id)
@@ -238,23 +214,13 @@ async fn order_images(
             "list every image of the product exactly once",
         ));
     }
-    store::set_positions(&txn, &input.image_ids).await?;
-    let gallery = store::gallery(&txn, id, version).await?;
-    outbox::enqueue(&txn, &GalleryReordered { gallery }, version, now).await?;
+    store::set_positions(&work, &input.image_ids).await?;
+    let gallery = store::gallery(&work, id, version).await?;
+    work.emit(&GalleryReordered { gallery }, version).await?;
     let details = json!({"image_ids": input.image_ids});
-    audit::record(
-        &txn,
-        &staff,
-        "images.reordered",
-        "product",
-        id,
-        details,
-        ip,
-        now,
-    )
-    .await?;
-    let images = store::images_of(&txn, id).await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.audit(&staff, ip, "images.reordered", "product", id, details)
+        .await?;
+    let images = store::images_of(&work, id).await?;
+    work.commit().await?;
     Ok(Json(images.into_iter().map(image_view).collect()))
 }

@@ -15,7 +15,6 @@ use contracts::orders::{OrderPlaced, PlacedLine};
 use contracts::shipping::{QuoteItem, QuoteRequest};
 use platform::auth::CustomerAuth;
 use platform::error::{ApiError, ApiResult, is_unique_violation};
-use platform::events::outbox;
 use platform::http::idempotency::{body_fingerprint, idempotency_key, key_reused, replayed};
 use platform::http::{RawBody, parse_json};
 use serde::Deserialize;
@@ -257,12 +256,12 @@ async fn place(
         })
         .collect();
 
-    let txn = platform::db::begin_write(db).await?;
+    let work = s.ctx.begin().await?;
     // A twin request may have committed while this one was quoting.
-    if let Some(answer) = earlier_answer(&txn, me.customer_id, key, hash).await? {
+    if let Some(answer) = earlier_answer(&work, me.customer_id, key, hash).await? {
         return Ok(answer);
     }
-    let still: Vec<_> = carts::lines(&txn, me.customer_id)
+    let still: Vec<_> = carts::lines(&work, me.customer_id)
         .await?
         .into_iter()
         .filter(|l| l.selected)
@@ -278,9 +277,9 @@ async fn place(
             "the cart changed during checkout; review it and check out again",
         ));
     }
-    orders::insert(&txn, &order, &order_lines).await?;
+    orders::insert(&work, &order, &order_lines).await?;
     for line in &order_lines {
-        carts::remove(&txn, me.customer_id, line.product_id).await?;
+        carts::remove(&work, me.customer_id, line.product_id).await?;
     }
     let placed = OrderPlaced {
         order_id: order.id,
@@ -298,25 +297,24 @@ async fn place(
         shipping: order.shipping,
         total: order.total,
         currency,
-        recipient: Some(replicas::recipient(&txn, me.customer_id).await?),
+        recipient: Some(replicas::recipient(&work, me.customer_id).await?),
     };
-    outbox::enqueue(&txn, &placed, order.version, now).await?;
-    let answer = view(&txn, order.clone()).await?;
+    work.emit(&placed, order.version).await?;
+    let answer = view(&work, order.clone()).await?;
     let json = serde_json::to_string(&answer).map_err(ApiError::internal)?;
-    match orders::remember(&txn, me.customer_id, key, hash, 201, &json, now).await {
+    match orders::remember(&work, me.customer_id, key, hash, 201, &json, now).await {
         Ok(()) => {}
         Err(e) if is_unique_violation(&e) => {
             // The twin committed between our check and our insert (PostgreSQL): answer
             // as it did, and let this transaction roll back.
-            drop(txn);
+            drop(work);
             return earlier_answer(db, me.customer_id, key, hash)
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("idempotency key vanished")));
         }
         Err(e) => return Err(e.into()),
     }
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    work.commit().await?;
     let mut res = (StatusCode::CREATED, json).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -6,10 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use contracts::orders::{OrderDelivered, OrderShipped};
-use platform::audit;
 use platform::auth::{Inventory, Staff};
 use platform::error::{ApiError, ApiResult};
-use platform::events::outbox;
 use platform::http::{ApiJson, ClientIp, required_version, with_etag};
 use platform::validate::Fields;
 use serde::Deserialize;
@@ -110,8 +108,8 @@ async fn set_status(
     let expected = required_version(&headers, change.version)?;
     let (tracking, reason) = read_change(&change)?;
     let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let order = orders::get(&txn, id)
+    let work = s.ctx.begin().await?;
+    let order = orders::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
     if order.version != expected {
@@ -126,9 +124,9 @@ async fn set_status(
     }
     let moved = if to == CANCELLED {
         let reason = reason.as_deref().unwrap_or("cancelled by the shop");
-        lifecycle::cancel_in(&txn, &order, reason, now).await?
+        lifecycle::cancel_in(&work, &order, reason, now).await?
     } else {
-        orders::advance(&txn, id, &order.status, to, None, now).await?
+        orders::advance(&work, id, &order.status, to, None, now).await?
     };
     if !moved {
         return Err(ApiError::stale_version(order.version + 1));
@@ -136,40 +134,37 @@ async fn set_status(
     let version = order.version + 1;
     if to == SHIPPED {
         let tracking = tracking.clone().unwrap_or_default();
-        orders::set_tracking(&txn, id, &tracking).await?;
+        orders::set_tracking(&work, id, &tracking).await?;
         let event = OrderShipped {
             order_id: id,
             customer_id: order.customer_id,
             carrier: order.shipping_carrier.clone(),
             tracking_number: tracking,
-            recipient: replicas::recipient(&txn, order.customer_id).await?,
+            recipient: replicas::recipient(&work, order.customer_id).await?,
         };
-        outbox::enqueue(&txn, &event, version, now).await?;
+        work.emit(&event, version).await?;
     } else if to == DELIVERED {
         let event = OrderDelivered {
             order_id: id,
             customer_id: order.customer_id,
-            recipient: replicas::recipient(&txn, order.customer_id).await?,
+            recipient: replicas::recipient(&work, order.customer_id).await?,
         };
-        outbox::enqueue(&txn, &event, version, now).await?;
+        work.emit(&event, version).await?;
     }
-    audit::record(
-        &txn,
+    work.audit(
         &staff,
+        ip,
         "order.status_changed",
         "order",
         id,
         json!({"from": order.status, "to": to, "tracking_number": tracking, "reason": reason}),
-        ip,
-        now,
     )
     .await?;
-    let updated = orders::get(&txn, id)
+    let updated = orders::get(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    let answer = view(&txn, updated).await?;
-    txn.commit().await?;
-    s.ctx.relay.wake();
+    let answer = view(&work, updated).await?;
+    work.commit().await?;
     s.changes.committed(id).await;
     Ok(with_etag(answer, version))
 }

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use platform::audit;
 use platform::auth::{Finance, Staff};
 use platform::error::{ApiError, ApiResult};
 use platform::http::idempotency::{body_fingerprint, idempotency_key, key_reused, replayed};
@@ -137,13 +136,13 @@ async fn refund_payment(
     };
     f.finish()?;
     let reason = reason.unwrap_or_default();
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let payment = store::get_for_update(&txn, id)
+    let work = s.ctx.begin().await?;
+    let now = work.now();
+    let payment = store::get_for_update(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;
     // A twin under the same key may have refunded while this one waited for the lock.
-    if let Some(answer) = earlier_request(&txn, id, &key, &hash).await? {
+    if let Some(answer) = earlier_request(&work, id, &key, &hash).await? {
         return Ok(answer);
     }
     if !refundable(&payment.status) {
@@ -167,7 +166,7 @@ async fn refund_payment(
         ));
     }
     let refund = refunds::open(
-        &txn,
+        &work,
         &payment,
         amount,
         &reason,
@@ -181,27 +180,26 @@ async fn refund_payment(
             "another refund took that amount meanwhile",
         )
     })?;
-    audit::record(
-        &txn,
+    let details = json!({"refund_id": refund.id, "amount": amount, "reason": reason});
+    work.audit(
         &finance,
+        ip,
         "payment.refund_requested",
         "payment",
         id,
-        json!({"refund_id": refund.id, "amount": amount, "reason": reason}),
-        ip,
-        now,
+        details,
     )
     .await?;
     let refund_id = refund.id;
     let view = RefundView::from(refund);
     let json = serde_json::to_string(&view).map_err(ApiError::internal)?;
-    if !store::record_refund_request(&txn, id, &key, &hash, refund_id, &json, now).await? {
-        drop(txn);
+    if !store::record_refund_request(&work, id, &key, &hash, refund_id, &json, now).await? {
+        drop(work);
         return earlier_request(&s.ctx.db, id, &key, &hash)
             .await?
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("refund request vanished")));
     }
-    txn.commit().await?;
+    work.commit().await?;
     s.refunds_due.notify_one();
     Ok((StatusCode::ACCEPTED, Json(view)).into_response())
 }

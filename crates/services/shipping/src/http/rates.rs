@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use platform::audit;
 use platform::auth::{Admin, Staff};
 use platform::error::{ApiError, ApiResult, is_unique_violation};
 use platform::http::{ApiJson, ApiQuery, ClientIp, required_version, with_etag};
@@ -278,24 +277,15 @@ async fn create_rate(
         .ok_or_else(|| ApiError::field("zone_id", "is required"))?;
     let now = s.ctx.clock.now();
     let rate = parse(&input, None, zone_id, now)?;
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if store::zone(&txn, zone_id).await?.is_none() {
+    let work = s.ctx.begin().await?;
+    if store::zone(&work, zone_id).await?.is_none() {
         return Err(ApiError::field("zone_id", "no such zone"));
     }
-    store::insert_rate(&txn, &rate).await.map_err(code_taken)?;
+    store::insert_rate(&work, &rate).await.map_err(code_taken)?;
     let details = json!({"zone_id": zone_id, "service_code": rate.service_code});
-    audit::record(
-        &txn,
-        &admin,
-        "rate.created",
-        "rate",
-        rate.id,
-        details,
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    work.audit(&admin, ip, "rate.created", "rate", rate.id, details)
+        .await?;
+    work.commit().await?;
     Ok((StatusCode::CREATED, with_etag(view(rate), 1)))
 }
 
@@ -320,26 +310,26 @@ async fn update_rate(
             "a rate stays in its zone; make a new one",
         ));
     }
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = store::rate(&txn, id)
+    let work = s.ctx.begin().await?;
+    let current = store::rate(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("rate"))?;
     // The body is judged before the version: an invalid edit is 422 whatever it was
     // based on.
-    let rate = parse(&input, Some(&current), current.zone_id, now)?;
+    let rate = parse(&input, Some(&current), current.zone_id, work.now())?;
     if current.version != expected {
         return Err(ApiError::stale_version(current.version));
     }
-    if !store::update_rate(&txn, &rate, expected)
+    if !store::update_rate(&work, &rate, expected)
         .await
         .map_err(code_taken)?
     {
         return Err(ApiError::stale_version(expected));
     }
     let details = json!({"service_code": rate.service_code, "brackets": rate.brackets, "free_over": rate.free_over});
-    audit::record(&txn, &admin, "rate.updated", "rate", id, details, ip, now).await?;
-    txn.commit().await?;
+    work.audit(&admin, ip, "rate.updated", "rate", id, details)
+        .await?;
+    work.commit().await?;
     let version = rate.version;
     Ok(with_etag(view(rate), version))
 }
@@ -355,14 +345,14 @@ async fn delete_rate(
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let rate = store::rate(&txn, id)
+    let work = s.ctx.begin().await?;
+    let rate = store::rate(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("rate"))?;
-    store::delete_rate(&txn, id).await?;
+    store::delete_rate(&work, id).await?;
     let details = json!({"zone_id": rate.zone_id, "service_code": rate.service_code});
-    audit::record(&txn, &admin, "rate.deleted", "rate", id, details, ip, now).await?;
-    txn.commit().await?;
+    work.audit(&admin, ip, "rate.deleted", "rate", id, details)
+        .await?;
+    work.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use platform::audit;
 use platform::auth::{Admin, Staff};
 use platform::error::{ApiError, ApiResult};
 use platform::http::{ApiJson, ClientIp, required_version, with_etag};
@@ -166,7 +165,8 @@ async fn create_zone(
         return Err(ApiError::field("version", "is not accepted on create"));
     }
     let (name, country, postal_prefixes) = parse(&input, None)?;
-    let now = s.ctx.clock.now();
+    let work = s.ctx.begin().await?;
+    let now = work.now();
     let zone = Zone {
         id: Uuid::now_v7(),
         name,
@@ -176,27 +176,17 @@ async fn create_zone(
         updated_at: now,
         version: 1,
     };
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    if store::zone_count(&txn).await? >= MAX_ZONES {
+    if store::zone_count(&work).await? >= MAX_ZONES {
         return Err(ApiError::conflict(
             "too_many_zones",
             "the shop has the most zones it may have",
         ));
     }
-    store::insert_zone(&txn, &zone).await?;
+    store::insert_zone(&work, &zone).await?;
     let details = json!({"name": zone.name, "country": zone.country, "postal_prefixes": zone.postal_prefixes});
-    audit::record(
-        &txn,
-        &admin,
-        "zone.created",
-        "zone",
-        zone.id,
-        details,
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    work.audit(&admin, ip, "zone.created", "zone", zone.id, details)
+        .await?;
+    work.commit().await?;
     Ok((StatusCode::CREATED, with_etag(view(zone), 1)))
 }
 
@@ -215,9 +205,8 @@ async fn update_zone(
     ApiJson(input): ApiJson<ZoneInput>,
 ) -> ApiResult<Response> {
     let expected = required_version(&headers, input.version)?;
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let current = store::zone(&txn, id)
+    let work = s.ctx.begin().await?;
+    let current = store::zone(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("zone"))?;
     // The body is judged before the version: an invalid edit is 422 whatever it was
@@ -230,16 +219,17 @@ async fn update_zone(
         name,
         country,
         postal_prefixes,
-        updated_at: now,
+        updated_at: work.now(),
         version: current.version + 1,
         ..current
     };
-    if !store::update_zone(&txn, &zone, expected).await? {
+    if !store::update_zone(&work, &zone, expected).await? {
         return Err(ApiError::stale_version(expected));
     }
     let details = json!({"name": zone.name, "country": zone.country, "postal_prefixes": zone.postal_prefixes});
-    audit::record(&txn, &admin, "zone.updated", "zone", id, details, ip, now).await?;
-    txn.commit().await?;
+    work.audit(&admin, ip, "zone.updated", "zone", id, details)
+        .await?;
+    work.commit().await?;
     let version = zone.version;
     Ok(with_etag(view(zone), version))
 }
@@ -255,29 +245,20 @@ async fn delete_zone(
     ClientIp(ip): ClientIp,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let now = s.ctx.clock.now();
-    let txn = platform::db::begin_write(&s.ctx.db).await?;
-    let zone = store::zone(&txn, id)
+    let work = s.ctx.begin().await?;
+    let zone = store::zone(&work, id)
         .await?
         .ok_or_else(|| ApiError::not_found("zone"))?;
-    if !store::rates(&txn, Some(id)).await?.is_empty() {
+    if !store::rates(&work, Some(id)).await?.is_empty() {
         return Err(ApiError::conflict(
             "zone_has_rates",
             "delete the zone's rates first",
         ));
     }
-    store::delete_zone(&txn, id).await?;
-    audit::record(
-        &txn,
-        &admin,
-        "zone.deleted",
-        "zone",
-        id,
-        json!({"name": zone.name}),
-        ip,
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    store::delete_zone(&work, id).await?;
+    let details = json!({"name": zone.name});
+    work.audit(&admin, ip, "zone.deleted", "zone", id, details)
+        .await?;
+    work.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
