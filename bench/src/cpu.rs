@@ -3,6 +3,7 @@
 //! and that of the load client's own threads, so the shop's share is the process's less
 //! the client's. Also the process's peak resident memory within the window.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Kernel clock ticks per second (`getconf CLK_TCK`), 100 on every Linux we run on.
@@ -86,6 +87,27 @@ fn client_ticks(prefix: &str) -> u64 {
         })
         .filter_map(|t| ticks_of(&t.path().join("stat").to_string_lossy()))
         .sum()
+}
+
+/// Every thread of this process now: its id, its name and its CPU ticks so far.
+pub fn thread_ticks() -> BTreeMap<u64, (String, u64)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return BTreeMap::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let tid = t.file_name().to_str()?.parse().ok()?;
+            let name = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            let ticks = ticks_of(&t.path().join("stat").to_string_lossy())?;
+            Some((tid, (name.trim_end().to_owned(), ticks)))
+        })
+        .collect()
+}
+
+/// Milliseconds in `ticks` clock ticks.
+pub fn ticks_to_ms(ticks: u64) -> u64 {
+    ticks * 1000 / TICKS_PER_SECOND
 }
 
 /// Starts a new peak-memory window: the kernel sets the peak back to the current size.
