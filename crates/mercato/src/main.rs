@@ -153,7 +153,7 @@ Settings (TOML keys; environment variables MERCATO_<KEY> with __ for nesting):
   bus.max_deliveries              8 (then the event is dead-lettered)
   bus.retry_base_ms               500 (first redelivery delay; doubles per attempt)
   bus.retry_max_ms                60000
-  bus.relay_interval_ms           1000
+  bus.relay_interval_ms           5000 (commits wake the relay; this is the fallback look)
   bus.relay_enabled               true
   redis_url                       unset = in-memory rate limits; e.g. redis://127.0.0.1:6379
   auth.issuer                     mercato

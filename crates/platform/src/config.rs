@@ -177,7 +177,9 @@ pub struct BusSettings {
     /// First redelivery delay; doubles per attempt up to `retry_max_ms`.
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
-    /// How often the outbox relay looks for unpublished events when nothing woke it.
+    /// How often the outbox relay looks for unpublished events when nothing woke it:
+    /// every commit with events wakes it, so this only bounds how long a row written
+    /// by another program on the same database (`mercato seed`) waits.
     pub relay_interval_ms: u64,
     /// Turns the outbox relay off. For crash tests and maintenance only: events pile
     /// up in the outbox and are published when it is turned back on.
@@ -193,7 +195,7 @@ impl Default for BusSettings {
             max_deliveries: 8,
             retry_base_ms: 500,
             retry_max_ms: 60_000,
-            relay_interval_ms: 1_000,
+            relay_interval_ms: 5_000,
             relay_enabled: true,
         }
     }

@@ -161,10 +161,26 @@ async fn logged(name: &'static str, fut: impl Future<Output = anyhow::Result<()>
     }
 }
 
-/// Runs `round` whenever `wake` is notified and at least every `every`, without end: the
-/// shape of each sweep that finishes work a failure or a crash left behind (refunds to
-/// send, payments to open, webhooks owed). A failed round is logged and the next one
-/// tries again.
+/// What a sweep's round left for later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Left {
+    /// Nothing: the next round waits until it is woken.
+    Nothing,
+    /// Work that failed (a provider that did not answer) or is not due yet: looked at
+    /// again after the sweep's `every`, or sooner when woken.
+    Retry,
+}
+
+/// How long a sweep with nothing left waits unwoken before it looks anyway: the guard
+/// against a wake that never came (a row written by another program on the same
+/// database, such as `mercato seed`). A shop at rest should cost next to nothing.
+const UNPROMPTED: Duration = Duration::from_secs(60);
+
+/// Runs `round` whenever `wake` is notified, and again when what the last round left
+/// is due: the shape of each sweep that finishes work a failure or a crash left behind
+/// (refunds to send, payments to open, webhooks owed). A round that leaves nothing
+/// makes the sweep sleep until woken, so an idle shop does not look for work every
+/// few hundred milliseconds; one that fails is logged and tried again after `every`.
 ///
 /// One replica of a service sweeps at a time (the turn `what` in its database `db`), so
 /// two never take the same row to a provider side by side. A replica that finds the
@@ -179,7 +195,7 @@ pub async fn sweep<F, Fut>(
 ) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<Left>>,
 {
     let mut busy = Duration::ZERO;
     loop {
@@ -196,25 +212,76 @@ where
             }
             Err(err) => Err(err),
         };
-        if let Err(err) = outcome {
-            tracing::warn!(
-                sweep = what,
-                error = format!("{err:#}"),
-                "sweep failed; will retry"
-            );
-        }
+        let pause = match outcome {
+            Ok(Left::Nothing) => UNPROMPTED,
+            Ok(Left::Retry) => every,
+            Err(err) => {
+                tracing::warn!(
+                    sweep = what,
+                    error = format!("{err:#}"),
+                    "sweep failed; will retry"
+                );
+                every
+            }
+        };
         tokio::select! {
             () = wake.notified() => {}
-            () = tokio::time::sleep(every) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     use super::*;
+
+    /// Waits (boundedly) until `rounds` reaches `n`.
+    async fn reaches(rounds: &AtomicUsize, n: usize) -> bool {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while rounds.load(Ordering::SeqCst) < n {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_sweep_with_nothing_left_waits_to_be_woken_and_one_with_failures_retries() {
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        let wake = Arc::new(Notify::new());
+        let rounds = Arc::new(AtomicUsize::new(0));
+        let failing = Arc::new(AtomicBool::new(false));
+        let every = Duration::from_millis(20);
+        let sweeping = {
+            let (wake, rounds, failing) = (wake.clone(), rounds.clone(), failing.clone());
+            tokio::spawn(async move {
+                sweep("test", &db, &wake, every, || {
+                    rounds.fetch_add(1, Ordering::SeqCst);
+                    let left = if failing.load(Ordering::SeqCst) {
+                        Left::Retry
+                    } else {
+                        Left::Nothing
+                    };
+                    async move { Ok(left) }
+                })
+                .await
+            })
+        };
+        assert!(reaches(&rounds, 1).await, "the first round runs at start");
+        // Many retry intervals pass: a sweep with nothing left does not look again.
+        tokio::time::sleep(every * 10).await;
+        assert_eq!(rounds.load(Ordering::SeqCst), 1, "an idle sweep slept");
+        failing.store(true, Ordering::SeqCst);
+        wake.notify_one();
+        assert!(reaches(&rounds, 2).await, "a wake starts a round");
+        assert!(reaches(&rounds, 5).await, "what failed is retried unwoken");
+        sweeping.abort();
+    }
 
     #[tokio::test]
     async fn the_phases_only_move_forward() {

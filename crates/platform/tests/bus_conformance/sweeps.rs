@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use platform::config::BusKind;
+use platform::tasks::Left;
 use tokio::sync::Notify;
 
 use super::Harness;
@@ -36,7 +37,8 @@ async fn two_replicas_never_sweep_at_once() {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     inside.fetch_sub(1, Ordering::SeqCst);
                     done.fetch_add(1, Ordering::SeqCst);
-                    Ok(())
+                    // As a provider that keeps failing: every round has work left.
+                    Ok(Left::Retry)
                 }
             })
             .await

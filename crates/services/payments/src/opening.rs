@@ -1,5 +1,5 @@
 //! Opening recorded payments at their provider. A sweep asks for every payment still
-//! waiting, whenever one is recorded and every `payments.provider_retry_ms`, for as long
+//! waiting whenever one is recorded, and every `payments.provider_retry_ms` for as long
 //! as the provider fails: a provider that is down delays payments, it never strands
 //! an order. Only once the provider has answered is the payment announced
 //! (`payments.payment.requested.v1`), in the transaction that records where to pay.
@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use contracts::payments::PaymentRequested;
+use platform::tasks::Left;
 use platform::unit::UnitOfWork;
 
 use crate::AppState;
@@ -23,7 +24,9 @@ pub(crate) async fn open_waiting(s: AppState) -> anyhow::Result<()> {
     .await
 }
 
-async fn open_due(s: &AppState) -> anyhow::Result<()> {
+/// Asks the provider to open every waiting payment; answers whether one is left waiting.
+async fn open_due(s: &AppState) -> anyhow::Result<Left> {
+    let mut left = Left::Nothing;
     for payment in store::unopened(&s.ctx.db).await? {
         // A payment not opened anywhere yet follows the shop's current provider: one
         // taken out of the configuration must not strand it.
@@ -41,10 +44,11 @@ async fn open_due(s: &AppState) -> anyhow::Result<()> {
             Err(err) => {
                 tracing::warn!(payment_id = %payment.id, error = format!("{err:#}"),
                     "the provider did not open a payment; asking again later");
+                left = Left::Retry;
             }
         }
     }
-    Ok(())
+    Ok(left)
 }
 
 async fn announce(

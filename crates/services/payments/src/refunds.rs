@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use platform::tasks::Left;
 use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
@@ -38,14 +39,16 @@ pub(crate) async fn open<C: ConnectionTrait>(
     Ok(Some(refund))
 }
 
-/// Asks providers for the refunds not yet sent, whenever one is opened and every
-/// `payments.provider_retry_ms` (to retry a provider that failed).
+/// Asks providers for the refunds not yet sent whenever one is opened, and every
+/// `payments.provider_retry_ms` while a provider fails to take one.
 pub(crate) async fn send_unsent(s: AppState) -> anyhow::Result<()> {
     let every = Duration::from_millis(s.ctx.settings.payments.provider_retry_ms);
     platform::tasks::sweep("refunds", &s.ctx.db, &s.refunds_due, every, || send_due(&s)).await
 }
 
-async fn send_due(s: &AppState) -> anyhow::Result<()> {
+/// Sends every unsent refund; answers whether one is left unsent.
+async fn send_due(s: &AppState) -> anyhow::Result<Left> {
+    let mut left = Left::Nothing;
     for refund in store::unsent_refunds(&s.ctx.db).await? {
         let Some(payment) = store::get(&s.ctx.db, refund.payment_id).await? else {
             continue;
@@ -57,10 +60,11 @@ async fn send_due(s: &AppState) -> anyhow::Result<()> {
         // One refund the provider refuses must not hold back the others.
         if let Err(err) = provider.refund(&payment, &refund).await {
             tracing::warn!(refund_id = %refund.id, error = format!("{err:#}"), "the provider did not take a refund; asking again later");
+            left = Left::Retry;
             continue;
         }
         store::mark_sent(&s.ctx.db, refund.id, s.ctx.clock.now()).await?;
         tracing::info!(refund_id = %refund.id, amount = refund.amount, "refund requested");
     }
-    Ok(())
+    Ok(left)
 }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use platform::clock::Clock;
 use platform::crypto::{constant_time_eq, hmac_sha256_hex};
+use platform::tasks::Left;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -196,7 +197,7 @@ impl Sandbox {
     }
 
     /// Delivers owed webhooks in the order they were owed, retrying failures with a
-    /// growing pause, for as long as the process runs.
+    /// growing pause, for as long as the process runs; asleep while nothing is owed.
     pub async fn deliver(self: Arc<Self>) -> anyhow::Result<()> {
         let every = Duration::from_millis(500);
         platform::tasks::sweep("sandbox webhooks", &self.db, &self.wake, every, || {
@@ -206,8 +207,9 @@ impl Sandbox {
     }
 
     /// Delivers what is due: one payment's webhooks one after another, in the order they
-    /// were owed (as a provider would), different payments' side by side.
-    async fn deliver_due(&self) -> anyhow::Result<()> {
+    /// were owed (as a provider would), different payments' side by side. Answers
+    /// whether any is still owed.
+    async fn deliver_due(&self) -> anyhow::Result<Left> {
         let now = self.clock.now();
         let db = &self.db;
         let due = db
@@ -218,6 +220,22 @@ impl Sandbox {
                 [now.into()],
             ))
             .await?;
+        self.deliver_all(due).await?;
+        // Owed and not yet due, or just failed: looked at again shortly, as before.
+        let owed = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT 1 AS one FROM sandbox_deliveries WHERE delivered_at IS NULL LIMIT 1",
+            ))
+            .await?;
+        Ok(if owed.is_some() {
+            Left::Retry
+        } else {
+            Left::Nothing
+        })
+    }
+
+    async fn deliver_all(&self, due: Vec<sea_orm::QueryResult>) -> anyhow::Result<()> {
         let mut per_payment: BTreeMap<Uuid, Vec<Owed>> = BTreeMap::new();
         for row in due {
             let owed = Owed {
