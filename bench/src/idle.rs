@@ -39,6 +39,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    mercato::allocator::install();
     let cli = Cli::parse();
     let backend = Backend::from_flags(cli.postgres, cli.nats);
     println!("mercato-bench-idle: {}", backend.describe());
@@ -52,6 +53,9 @@ async fn main() -> anyhow::Result<()> {
     let wall = started.elapsed();
     let (after, threads_after) = (cpu::snapshot("-"), cpu::thread_ticks());
     let rss_after = cpu::rss();
+    // What of it the allocator holds freed, rather than the shop holding live.
+    mercato::allocator::release_freed_memory();
+    let rss_live = cpu::rss();
 
     let spent = before.until(&after);
     let share = spent.process.as_secs_f64() / wall.as_secs_f64() * 100.0;
@@ -64,9 +68,10 @@ async fn main() -> anyhow::Result<()> {
     );
     let mib = |b: Option<u64>| b.map_or("?".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0));
     println!(
-        "resident: {} at the start, {} at the end",
+        "resident: {} at the start, {} at the end, {} once the allocator gave back what it held freed",
         mib(rss_before),
-        mib(rss_after)
+        mib(rss_after),
+        mib(rss_live)
     );
 
     // Threads by name (digits dropped, so a pool's threads add up under one name).

@@ -1,7 +1,8 @@
-//! What the benchmarks share. Each binary measures one kind of work against a ceiling
-//! measured in the same run (`mercato-bench`: catalog reads against a bare axum route;
-//! `mercato-bench-checkout`: checkouts against pgbench doing the same essential writes);
-//! both start the same real shop, fill it through the same staff API calls and keep
+//! What the benchmarks share. Each load binary measures one kind of work against a
+//! ceiling measured in the same run (`mercato-bench`: catalog reads against a bare axum
+//! route; `mercato-bench-checkout`: checkouts against pgbench doing the same essential
+//! writes), and `mercato-bench-idle` what the shop costs with no load at all; they
+//! start the same real shop, fill it through the same staff API calls and keep
 //! latencies the same way, so their figures read alike.
 //!
 //! - [`shop`]: a real Mercato in this process, on SQLite or PostgreSQL (+ NATS);

@@ -32,6 +32,9 @@ pub async fn connect<M: MigratorTrait>(
     Ok(db)
 }
 
+/// How long a pooled connection may sit unused before it is closed (down to one).
+const IDLE_CONNECTION: Duration = Duration::from_secs(30);
+
 /// Opens a pool without migrating.
 pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("postgres") {
@@ -44,6 +47,9 @@ pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<DatabaseCon
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(1)
+        // Connections a burst opened are closed once it is over: each holds a page
+        // cache (and, on SQLite, a thread of its own) that an idle shop does not need.
+        .idle_timeout(IDLE_CONNECTION)
         .acquire_timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
         .sqlx_logging(false)
