@@ -19,6 +19,10 @@ pub struct ProductSnapshot {
     pub width_mm: i64,
     pub height_mm: i64,
     pub active: bool,
+    /// The categories the product is filed in (not their parents). Absent from events
+    /// written before discount codes could be limited to categories.
+    #[serde(default)]
+    pub category_ids: Vec<Uuid>,
     /// The product's version; a consumer ignores a snapshot older than what it holds.
     pub version: i64,
 }

@@ -34,6 +34,11 @@ pub struct OrderPlaced {
     pub customer_id: Uuid,
     pub lines: Vec<PlacedLine>,
     pub subtotal: i64,
+    /// Taken off the subtotal and shipping by the discount code, if any.
+    #[serde(default)]
+    pub discount: i64,
+    #[serde(default)]
+    pub discount_code: Option<String>,
     pub shipping: i64,
     pub total: i64,
     pub currency: String,

@@ -118,6 +118,10 @@ impl ShopClient {
         self.send(Method::PATCH, path, token, Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.send(Method::PUT, path, token, Some(body)).await
+    }
+
     pub async fn delete(&self, path: &str, token: Option<&str>) -> TestResponse {
         self.send(Method::DELETE, path, token, None).await
     }

@@ -11,6 +11,17 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
 
+/// Tells an absent field (keep what is stored) from an explicit `null` (clear it) in a
+/// partial update: `#[serde(default, deserialize_with = "platform::http::nullable")]`
+/// on an `Option<Option<T>>`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// A JSON body, deserialised with the failing field's path in the error.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);

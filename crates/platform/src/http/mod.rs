@@ -14,7 +14,7 @@ mod server;
 mod version;
 
 pub use client_ip::{ClientIp, LocalClient, TrustForwardedFor};
-pub use extract::{ApiJson, ApiQuery, RawBody, body_timed_out, body_timeout, parse_json};
+pub use extract::{ApiJson, ApiQuery, RawBody, body_timed_out, body_timeout, nullable, parse_json};
 pub use health::{Probe, Readiness, metrics_router};
 pub use server::{ConnectionLimits, Server, shutdown_signal};
 pub use version::{if_match, if_none_match, required_version, with_etag};

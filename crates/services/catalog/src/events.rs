@@ -21,6 +21,7 @@ pub(crate) fn snapshot(p: &Product) -> ProductSnapshot {
         width_mm: p.width_mm,
         height_mm: p.height_mm,
         active: p.active,
+        category_ids: p.category_ids.clone(),
         version: p.version,
     }
 }

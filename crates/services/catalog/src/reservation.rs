@@ -207,6 +207,8 @@ mod tests {
             customer_id: Uuid::now_v7(),
             lines: vec![line],
             subtotal: 1_000 * quantity,
+            discount: 0,
+            discount_code: None,
             shipping: 0,
             total: 1_000 * quantity,
             currency: "USD".into(),

@@ -13,6 +13,7 @@
 //! `orders.payment_timeout_mins`), shipped, delivered and refunded; follows catalog's
 //! reservation answers and payments' outcomes.
 
+mod discounts;
 mod domain;
 mod events;
 mod http;

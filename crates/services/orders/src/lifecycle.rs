@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::order::{AWAITING_PAYMENT, CANCELLABLE, CANCELLED, is_paid};
 use crate::store::orders::{self, Order};
-use crate::store::replicas;
+use crate::store::{discounts, replicas};
 
 /// Cancels `order_id` if its status still allows it; `None` when it does not.
 pub(crate) async fn cancel(
@@ -49,6 +49,7 @@ pub(crate) async fn cancel_in(
     {
         return Ok(false);
     }
+    discounts::give_back(work, order.id).await?;
     let event = OrderCancelled {
         order_id: order.id,
         customer_id: order.customer_id,

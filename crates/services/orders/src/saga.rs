@@ -21,7 +21,7 @@ use crate::domain::order::{
     REJECTED, SHIPPED,
 };
 use crate::events::FromPayments;
-use crate::store::{orders, replicas};
+use crate::store::{discounts, orders, replicas};
 
 const PAYMENTS_CONSUMER: &str = "orders-payments";
 
@@ -58,15 +58,10 @@ pub(crate) async fn stock_rejected(
 ) -> anyhow::Result<()> {
     let work = ctx.begin().await?;
     let note = "not enough stock for every line";
-    orders::advance(
-        &work,
-        e.order_id,
-        PENDING,
-        REJECTED,
-        Some(note),
-        ctx.clock.now(),
-    )
-    .await?;
+    let now = ctx.clock.now();
+    if orders::advance(&work, e.order_id, PENDING, REJECTED, Some(note), now).await? {
+        discounts::give_back(&work, e.order_id).await?;
+    }
     work.commit().await?;
     changes.committed(e.order_id).await;
     Ok(())
@@ -157,6 +152,7 @@ impl FollowPayments {
         {
             return Ok(());
         }
+        discounts::give_back(work, order.id).await?;
         let event = OrderPaymentFailed {
             order_id: order.id,
             customer_id: order.customer_id,
@@ -242,6 +238,8 @@ mod tests {
             status: AWAITING_PAYMENT.into(),
             currency: "USD".into(),
             subtotal: TOTAL,
+            discount: 0,
+            discount_code: None,
             shipping: 0,
             total: TOTAL,
             shipping_service: "standard".into(),
@@ -262,6 +260,7 @@ mod tests {
             unit_price: TOTAL,
             quantity: 1,
             weight_grams: 300,
+            discount: 0,
         };
         orders::insert(&shop.ctx.db, &order, &[line]).await.unwrap();
         (order.id, Uuid::now_v7())

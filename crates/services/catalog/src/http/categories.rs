@@ -90,7 +90,7 @@ pub struct CategoryInput {
     #[schema(schema_with = platform::schema::slug_or_null)]
     pub slug: Option<String>,
     /// `null` (or omitted on create) for a top-level category.
-    #[serde(default, deserialize_with = "super::double_option")]
+    #[serde(default, deserialize_with = "platform::http::nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
     #[schema(schema_with = platform::schema::multiline_or_null::<2000>)]

@@ -12,7 +12,6 @@ mod stock;
 mod stock_summary;
 mod storefront;
 
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
@@ -34,13 +33,4 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(stock::router())
         .merge(stock_summary::router())
         .merge(storefront::router())
-}
-
-/// Tells "absent" (keep) from `null` (clear) for optional fields in a partial update.
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }

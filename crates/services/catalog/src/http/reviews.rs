@@ -151,7 +151,7 @@ pub struct ReviewInput {
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 5)]
     pub rating: Option<serde_json::Number>,
     /// Optional: one line of at most 120 characters; `null` or blank for none.
-    #[serde(default, deserialize_with = "super::double_option")]
+    #[serde(default, deserialize_with = "platform::http::nullable")]
     #[schema(schema_with = platform::schema::line_or_null::<0, 120>)]
     pub title: Option<Option<String>>,
     /// At most 5000 characters; may be empty.

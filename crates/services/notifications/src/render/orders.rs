@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{Links, Rendered, SHOP, mail, money};
 
-mail_templates!(PlacedText = "order_placed.txt", PlacedHtml = "order_placed.html", { name: &'a str, reference: &'a str, lines: &'a [Line], subtotal: String, shipping: String, total: String, link: String });
+mail_templates!(PlacedText = "order_placed.txt", PlacedHtml = "order_placed.html", { name: &'a str, reference: &'a str, lines: &'a [Line], subtotal: String, discount: Option<(String, String)>, shipping: String, total: String, link: String });
 mail_templates!(PaidText = "order_paid.txt", PaidHtml = "order_paid.html", { name: &'a str, reference: &'a str, lines: &'a [Line], total: String, link: String });
 mail_templates!(ShippedText = "order_shipped.txt", ShippedHtml = "order_shipped.html", { name: &'a str, reference: &'a str, carrier: &'a str, tracking_number: &'a str, link: String });
 mail_templates!(DeliveredText = "order_delivered.txt", DeliveredHtml = "order_delivered.html", { name: &'a str, reference: &'a str, link: String });
@@ -41,6 +41,11 @@ pub(super) fn placed(e: OrderPlaced, links: &Links) -> anyhow::Result<Option<Ren
         reference: &reference,
         lines: &lines,
         subtotal: money(e.subtotal, &e.currency),
+        // The code and the amount it took off, when one was used.
+        discount: (e.discount > 0).then(|| {
+            let code = e.discount_code.clone().unwrap_or_default();
+            (code, money(e.discount, &e.currency))
+        }),
         shipping: money(e.shipping, &e.currency),
         total: money(e.total, &e.currency),
         link: order_link(links, e.order_id),
@@ -242,6 +247,8 @@ mod tests {
             customer_id: Uuid::now_v7(),
             lines,
             subtotal: 2500,
+            discount: 0,
+            discount_code: None,
             shipping: 499,
             total: 2999,
             currency: "USD".into(),
@@ -306,6 +313,17 @@ mod tests {
                 LINK,
             ],
         );
+    }
+
+    #[test]
+    fn a_placed_order_shows_the_code_and_what_it_took_off() {
+        let mut order = placed(Some(ann()), vec![mug("Blue mug")]);
+        (order.discount, order.discount_code) = (250, Some("SPRING10".into()));
+        order.total -= 250;
+        let (_, mail) = rendered(&order).unwrap();
+        assert_shows(&mail, &["Discount (SPRING10)", "-USD 2.50", "USD 27.49"]);
+        let (_, plain) = rendered(&placed(Some(ann()), vec![mug("Blue mug")])).unwrap();
+        assert!(!plain.text.contains("Discount"), "{}", plain.text);
     }
 
     #[test]

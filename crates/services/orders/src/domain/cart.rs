@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::discount::{Applied, Code, CodeProblem, Line, Refusal};
 use crate::store::carts::CartLine;
 use crate::store::replicas::Product;
 
@@ -39,6 +40,8 @@ pub struct LineView {
     /// Whether checkout buys this line.
     pub selected: bool,
     pub line_total: i64,
+    /// This line's share of the discount code's reduction, minor units.
+    pub discount: i64,
     pub warnings: Vec<Warning>,
     pub added_at: chrono::DateTime<chrono::Utc>,
 }
@@ -52,9 +55,93 @@ pub struct CartView {
     pub selected_count: i64,
     /// Of the selected lines that can be bought, minor units of `currency`.
     pub subtotal: i64,
+    /// What the discount code takes off the subtotal (shipping aside).
+    pub discount: i64,
     pub currency: Option<String>,
-    /// Whether every selected line can be bought as it is.
+    /// The discount code on the cart, and why it does not apply if it does not.
+    pub code: Option<CartCode>,
+    /// Whether every selected line can be bought as it is (and the code, if any,
+    /// applies).
     pub ready_for_checkout: bool,
+}
+
+/// A discount code on the cart.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CartCode {
+    pub code: String,
+    /// `percentage`, `fixed_amount` or `free_shipping`.
+    pub kind: String,
+    /// Whether checkout waives the shipping.
+    pub free_shipping: bool,
+    /// Why the code does not apply to the cart as it is now; checkout refuses until the
+    /// cart or the code changes.
+    pub problem: Option<CodeProblem>,
+}
+
+/// Whether a warning keeps a line from being bought.
+fn blocks(w: &Warning) -> bool {
+    matches!(
+        w,
+        Warning::OutOfStock | Warning::Unavailable | Warning::InsufficientStock { .. }
+    )
+}
+
+impl CartView {
+    /// Applies the code `text` (with rules `code`, used `used_by_customer` times by this
+    /// customer) to the selected lines that can be bought: each line's share, the
+    /// discount, and the code's state; what it takes off, or why it does not apply.
+    pub fn apply_code(
+        &mut self,
+        text: &str,
+        code: &Code,
+        products: &[Product],
+        now: chrono::DateTime<chrono::Utc>,
+        used_by_customer: i64,
+    ) -> Result<Applied, Refusal> {
+        let categories: Vec<Vec<Uuid>> = self
+            .lines
+            .iter()
+            .map(|l| {
+                products
+                    .iter()
+                    .find(|p| p.id == l.product_id)
+                    .map(Product::category_ids)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let lines: Vec<Line<'_>> = self
+            .lines
+            .iter()
+            .zip(&categories)
+            .map(|(l, category_ids)| Line {
+                product_id: l.product_id,
+                category_ids,
+                total: if l.selected && !l.warnings.iter().any(blocks) {
+                    l.line_total
+                } else {
+                    0
+                },
+            })
+            .collect();
+        let currency = self.currency.clone().unwrap_or_default();
+        let outcome = code.apply(now, &currency, self.subtotal, used_by_customer, &lines);
+        self.code = Some(CartCode {
+            code: text.to_owned(),
+            kind: code.kind.name().to_owned(),
+            free_shipping: matches!(&outcome, Ok(a) if a.free_shipping),
+            problem: outcome.as_ref().err().map(Refusal::problem),
+        });
+        match &outcome {
+            Ok(applied) => {
+                for (line, share) in self.lines.iter_mut().zip(&applied.lines) {
+                    line.discount = *share;
+                }
+                self.discount = applied.goods();
+            }
+            Err(_) => self.ready_for_checkout = false,
+        }
+        outcome
+    }
 }
 
 pub fn view(lines: Vec<CartLine>, products: &[Product]) -> CartView {
@@ -94,12 +181,7 @@ pub fn view(lines: Vec<CartLine>, products: &[Product]) -> CartView {
             }
             _ => warnings.push(Warning::Unavailable),
         }
-        let buyable = !warnings.iter().any(|w| {
-            matches!(
-                w,
-                Warning::OutOfStock | Warning::Unavailable | Warning::InsufficientStock { .. }
-            )
-        });
+        let buyable = !warnings.iter().any(blocks);
         if line.selected {
             selected_count += quantity;
             ready &= buyable;
@@ -117,6 +199,7 @@ pub fn view(lines: Vec<CartLine>, products: &[Product]) -> CartView {
             quantity: line.quantity,
             selected: line.selected,
             line_total: price.saturating_mul(quantity),
+            discount: 0,
             warnings,
             added_at: line.added_at,
         });
@@ -126,7 +209,9 @@ pub fn view(lines: Vec<CartLine>, products: &[Product]) -> CartView {
         item_count: items,
         selected_count,
         subtotal,
+        discount: 0,
         currency,
+        code: None,
         ready_for_checkout: ready && selected_count > 0,
     }
 }
@@ -147,6 +232,7 @@ mod tests {
             weight_grams: 300,
             active,
             available,
+            categories: serde_json::json!([]),
         }
     }
 

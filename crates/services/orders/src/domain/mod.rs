@@ -1,4 +1,5 @@
 //! Orders' rules, free of storage and HTTP.
 
 pub mod cart;
+pub mod discount;
 pub mod order;

@@ -1,4 +1,5 @@
-//! What staff did to order fulfilment (processing, shipping, delivery, cancelling), for admins.
+//! What staff did to order fulfilment (processing, shipping, delivery, cancelling) and to
+//! discount codes, for admins.
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,5 +14,5 @@ platform::audit_log_endpoint!(
     list_orders_audit_log,
     "/api/v1/admin/orders/audit-log",
     "orders",
-    "Staff actions on order fulfilment (processing, shipping, delivery, cancelling), newest first."
+    "Staff actions on order fulfilment (processing, shipping, delivery, cancelling) and discount codes, newest first."
 );

@@ -15,22 +15,21 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::product_for_sale;
-use crate::AppState;
-use crate::domain::cart::{self, CartView, MAX_LINES, MAX_QUANTITY};
+use crate::domain::cart::{CartView, MAX_LINES, MAX_QUANTITY};
 use crate::store::{carts, replicas};
+use crate::{AppState, discounts};
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_cart))
         .routes(routes!(add_to_cart))
         .routes(routes!(update_cart_line, remove_cart_line))
+        .routes(routes!(put_discount, remove_discount))
 }
 
 async fn current(s: &AppState, customer_id: Uuid) -> ApiResult<CartView> {
-    let lines = carts::lines(&s.ctx.db, customer_id).await?;
-    let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
-    let products = replicas::products(&s.ctx.db, &ids).await?;
-    Ok(cart::view(lines, &products))
+    let now = s.ctx.clock.now();
+    Ok(discounts::priced_cart(&s.ctx.db, customer_id, now).await?.0)
 }
 
 fn check_quantity(f: &mut Fields, quantity: i32) {
@@ -166,4 +165,43 @@ async fn remove_cart_line(
     } else {
         Err(ApiError::not_found("cart line"))
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeInput {
+    /// As the shop published it; case does not matter.
+    #[schema(min_length = 1, max_length = 64)]
+    pub code: String,
+}
+
+/// Puts a discount code on the cart, in place of any other, if it applies to the cart
+/// as it is; refused otherwise, with the reason as the problem's `code`.
+#[utoipa::path(put, path = "/api/v1/cart/discount", tag = "orders", security(("bearer" = [])), request_body = CodeInput,
+    responses((status = 200, body = CartView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem),
+              (status = 409, body = platform::error::Problem, description = "`discount_unknown`, `discount_not_started`, `discount_expired`, \
+              `discount_used_up`, `discount_already_used`, `discount_below_minimum` or `discount_not_applicable`"),
+              (status = 422, body = platform::error::Problem)))]
+async fn put_discount(
+    State(s): State<AppState>,
+    me: CustomerAuth,
+    ApiJson(input): ApiJson<CodeInput>,
+) -> ApiResult<Json<CartView>> {
+    let mut f = Fields::new();
+    let code = f.text("code", &input.code, 1, 64);
+    f.finish()?;
+    let code = code.unwrap_or_default();
+    let now = s.ctx.clock.now();
+    let txn = platform::db::begin_write(&s.ctx.db).await?;
+    let cart = discounts::put_on_cart(&txn, me.customer_id, &code, now).await?;
+    txn.commit().await?;
+    Ok(Json(cart))
+}
+
+/// Takes the discount code off the cart.
+#[utoipa::path(delete, path = "/api/v1/cart/discount", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = CartView), (status = 401, body = platform::error::Problem), (status = 403, body = platform::error::Problem)))]
+async fn remove_discount(State(s): State<AppState>, me: CustomerAuth) -> ApiResult<Json<CartView>> {
+    crate::store::discounts::take_off_cart(&s.ctx.db, me.customer_id).await?;
+    Ok(Json(current(&s, me.customer_id).await?))
 }

@@ -24,12 +24,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::orders::{OrderView, view};
-use crate::AppState;
 use crate::domain::cart::{self, CartView};
 use crate::domain::order::PENDING;
 use crate::shipping_client::{QUOTE_TIMEOUT, QuoteFailure};
 use crate::store::orders::{self, Line, Order};
 use crate::store::{carts, replicas};
+use crate::{AppState, discounts};
 
 /// How long checkout waits for identity's and shipping's view of what the customer has
 /// just done (verified, added an address) to arrive.
@@ -221,14 +221,49 @@ async fn place(
     }
 
     let now = s.ctx.clock.now();
+    let work = s.ctx.begin().await?;
+    // A twin request may have committed while this one was quoting.
+    if let Some(answer) = earlier_answer(&work, me.customer_id, key, hash).await? {
+        return Ok(answer);
+    }
+    let still: Vec<_> = carts::lines(&work, me.customer_id)
+        .await?
+        .into_iter()
+        .filter(|l| l.selected)
+        .map(|l| (l.product_id, l.quantity))
+        .collect();
+    let checked: Vec<_> = selected
+        .iter()
+        .map(|l| (l.product_id, l.quantity))
+        .collect();
+    if still != checked {
+        return Err(ApiError::conflict(
+            "cart_changed",
+            "the cart changed during checkout; review it and check out again",
+        ));
+    }
+    let order_id = Uuid::now_v7();
+    let mut cart = cart;
+    let claimed =
+        discounts::claim(&work, me.customer_id, order_id, &mut cart, &products, now).await?;
+    let shipping_waived = match &claimed {
+        Some((_, applied)) if applied.free_shipping => option.price,
+        _ => 0,
+    };
+    let discount = cart.discount.saturating_add(shipping_waived);
     let order = Order {
-        id: Uuid::now_v7(),
+        id: order_id,
         customer_id: me.customer_id,
         status: PENDING.into(),
         currency: currency.clone(),
         subtotal: cart.subtotal,
+        discount,
+        discount_code: claimed.map(|(code, _)| code.code),
         shipping: option.price,
-        total: cart.subtotal.saturating_add(option.price),
+        total: cart
+            .subtotal
+            .saturating_sub(discount)
+            .saturating_add(option.price),
         shipping_service: option.service_code.clone(),
         shipping_carrier: option.carrier.clone(),
         shipping_address: address,
@@ -253,30 +288,9 @@ async fn place(
                 .iter()
                 .find(|p| p.id == l.product_id)
                 .map_or(0, |p| p.weight_grams),
+            discount: l.discount,
         })
         .collect();
-
-    let work = s.ctx.begin().await?;
-    // A twin request may have committed while this one was quoting.
-    if let Some(answer) = earlier_answer(&work, me.customer_id, key, hash).await? {
-        return Ok(answer);
-    }
-    let still: Vec<_> = carts::lines(&work, me.customer_id)
-        .await?
-        .into_iter()
-        .filter(|l| l.selected)
-        .map(|l| (l.product_id, l.quantity))
-        .collect();
-    let checked: Vec<_> = selected
-        .iter()
-        .map(|l| (l.product_id, l.quantity))
-        .collect();
-    if still != checked {
-        return Err(ApiError::conflict(
-            "cart_changed",
-            "the cart changed during checkout; review it and check out again",
-        ));
-    }
     orders::insert(&work, &order, &order_lines).await?;
     for line in &order_lines {
         carts::remove(&work, me.customer_id, line.product_id).await?;
@@ -294,6 +308,8 @@ async fn place(
             })
             .collect(),
         subtotal: order.subtotal,
+        discount: order.discount,
+        discount_code: order.discount_code.clone(),
         shipping: order.shipping,
         total: order.total,
         currency,

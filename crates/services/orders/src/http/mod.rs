@@ -1,9 +1,11 @@
-//! Orders' HTTP surface: the cart, the wishlist, checkout, orders, fulfilment and the
-//! staff dashboard's figures.
+//! Orders' HTTP surface: the cart, the wishlist, checkout, orders, fulfilment, discount
+//! codes and the staff dashboard's figures.
 
 mod audit;
 mod cart;
 mod checkout;
+mod discount_input;
+mod discounts;
 mod fulfilment;
 mod live;
 mod orders;
@@ -31,6 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(cart::router())
         .merge(checkout::router())
+        .merge(discounts::router())
         .merge(fulfilment::router())
         .merge(orders::router())
         .merge(summary::router())

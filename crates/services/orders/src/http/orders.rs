@@ -37,11 +37,17 @@ pub struct OrderLine {
     pub unit_price: i64,
     pub quantity: i64,
     pub line_total: i64,
+    /// The line's share of the discount: a refund of the whole line gives back
+    /// `line_total - discount`.
+    pub discount: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Totals {
     pub subtotal: i64,
+    /// Taken off by the discount code (the lines' shares, and the shipping when the
+    /// code waives it): `total = subtotal - discount + shipping`.
+    pub discount: i64,
     pub shipping: i64,
     pub total: i64,
     /// Given back so far.
@@ -79,6 +85,9 @@ pub struct OrderView {
     pub customer_id: Uuid,
     pub status: String,
     pub lines: Vec<OrderLine>,
+    /// The discount code used, as it was typed when set up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_code: Option<String>,
     pub totals: Totals,
     /// The address as it was at checkout.
     pub shipping_address: serde_json::Value,
@@ -107,10 +116,13 @@ pub(crate) async fn view<C: sea_orm::ConnectionTrait>(db: &C, o: Order) -> ApiRe
                 name: l.name,
                 unit_price: l.unit_price,
                 quantity: l.quantity,
+                discount: l.discount,
             })
             .collect(),
+        discount_code: o.discount_code,
         totals: Totals {
             subtotal: o.subtotal,
+            discount: o.discount,
             shipping: o.shipping,
             total: o.total,
             refunded: o.refunded,

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_replicas_and_carts;
 mod m0002_orders;
 mod m0003_payments;
+mod m0004_discounts;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_orders::Migration),
             Box::new(platform::audit::CreateAuditLog),
             Box::new(m0003_payments::Migration),
+            Box::new(m0004_discounts::Migration),
         ]
     }
 }

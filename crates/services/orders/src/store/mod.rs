@@ -1,6 +1,7 @@
 //! Orders persistence.
 
 pub mod carts;
+pub mod discounts;
 pub mod orders;
 pub mod replicas;
 pub mod summary;

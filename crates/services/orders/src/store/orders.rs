@@ -11,6 +11,10 @@ pub struct Order {
     pub status: String,
     pub currency: String,
     pub subtotal: i64,
+    /// Taken off by the discount code: the lines' shares, and the shipping when the
+    /// code waives it.
+    pub discount: i64,
+    pub discount_code: Option<String>,
     pub shipping: i64,
     pub total: i64,
     pub shipping_service: String,
@@ -34,6 +38,8 @@ pub struct Line {
     pub unit_price: i64,
     pub quantity: i64,
     pub weight_grams: i64,
+    /// The line's share of the discount, minor units.
+    pub discount: i64,
 }
 
 #[derive(Clone, Debug, FromQueryResult)]
@@ -45,16 +51,16 @@ pub struct Step {
 
 /// The columns a new order is written with; the payment columns follow from events.
 const INSERT_COLUMNS: &str = "id, customer_id, status, currency, subtotal, shipping, total, shipping_service, \
-     shipping_carrier, shipping_address, tracking_number, placed_at, updated_at, version";
+     shipping_carrier, shipping_address, tracking_number, placed_at, updated_at, version, discount, discount_code";
 const ORDER_COLUMNS: &str = "id, customer_id, status, currency, subtotal, shipping, total, shipping_service, \
      shipping_carrier, shipping_address, tracking_number, placed_at, updated_at, version, \
-     payment_id, payment_status, payment_checkout_url, refunded";
+     payment_id, payment_status, payment_checkout_url, refunded, discount, discount_code";
 
 pub async fn insert<C: ConnectionTrait>(db: &C, o: &Order, lines: &[Line]) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
         format!(
-            "INSERT INTO orders ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            "INSERT INTO orders ({INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         ),
         [
             o.id.into(),
@@ -71,14 +77,16 @@ pub async fn insert<C: ConnectionTrait>(db: &C, o: &Order, lines: &[Line]) -> Re
             o.placed_at.into(),
             o.updated_at.into(),
             o.version.into(),
+            o.discount.into(),
+            o.discount_code.clone().into(),
         ],
     ))
     .await?;
     for l in lines {
         db.execute_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "INSERT INTO order_lines (order_id, product_id, name, unit_price, quantity, weight_grams) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO order_lines (order_id, product_id, name, unit_price, quantity, weight_grams, discount) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [
                 o.id.into(),
                 l.product_id.into(),
@@ -86,6 +94,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, o: &Order, lines: &[Line]) -> Re
                 l.unit_price.into(),
                 l.quantity.into(),
                 l.weight_grams.into(),
+                l.discount.into(),
             ],
         ))
         .await?;
@@ -213,7 +222,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Order>, 
 pub async fn lines<C: ConnectionTrait>(db: &C, order_id: Uuid) -> Result<Vec<Line>, DbErr> {
     Line::find_by_statement(Statement::from_sql_and_values(
         db.get_database_backend(),
-        "SELECT product_id, name, unit_price, quantity, weight_grams FROM order_lines WHERE order_id = $1 ORDER BY name, product_id",
+        "SELECT product_id, name, unit_price, quantity, weight_grams, discount FROM order_lines WHERE order_id = $1 ORDER BY name, product_id",
         [order_id.into()],
     ))
     .all(db)

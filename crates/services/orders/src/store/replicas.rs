@@ -18,16 +18,25 @@ pub struct Product {
     pub weight_grams: i64,
     pub active: bool,
     pub available: i64,
+    /// The categories it is filed in, as a JSON array (see [`Product::category_ids`]).
+    pub categories: serde_json::Value,
+}
+
+impl Product {
+    pub fn category_ids(&self) -> Vec<Uuid> {
+        super::discounts::ids(&self.categories)
+    }
 }
 
 pub async fn record_product<C: ConnectionTrait>(db: &C, p: &ProductSnapshot) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_sql_and_values(
         db.get_database_backend(),
-        "INSERT INTO products (id, slug, name, price, currency, weight_grams, length_mm, width_mm, height_mm, active, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+        "INSERT INTO products (id, slug, name, price, currency, weight_grams, length_mm, width_mm, height_mm, active, version, category_ids) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name, price = excluded.price, \
          currency = excluded.currency, weight_grams = excluded.weight_grams, length_mm = excluded.length_mm, \
-         width_mm = excluded.width_mm, height_mm = excluded.height_mm, active = excluded.active, version = excluded.version \
+         width_mm = excluded.width_mm, height_mm = excluded.height_mm, active = excluded.active, version = excluded.version, \
+         category_ids = excluded.category_ids \
          WHERE products.version < excluded.version",
         [
             p.product_id.into(),
@@ -41,6 +50,7 @@ pub async fn record_product<C: ConnectionTrait>(db: &C, p: &ProductSnapshot) -> 
             p.height_mm.into(),
             p.active.into(),
             p.version.into(),
+            serde_json::json!(p.category_ids).into(),
         ],
     ))
     .await?;
@@ -69,7 +79,7 @@ pub async fn products<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Pr
     Product::find_by_statement(Statement::from_sql_and_values(
         db.get_database_backend(),
         format!(
-            "SELECT p.id, p.slug, p.name, p.price, p.currency, p.weight_grams, p.active, COALESCE(s.available, 0) AS available \
+            "SELECT p.id, p.slug, p.name, p.price, p.currency, p.weight_grams, p.active, COALESCE(s.available, 0) AS available, p.category_ids AS categories \
              FROM products p LEFT JOIN stock s ON s.product_id = p.id WHERE p.id IN ({})",
             placeholders
         ),

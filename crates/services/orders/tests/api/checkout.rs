@@ -47,7 +47,7 @@ pub async fn a_verified_customer_checks_out_the_selected_lines(backend: Backend)
     assert_eq!(order["status"], "pending");
     assert_eq!(
         order["totals"],
-        json!({"subtotal": 2500, "shipping": 500, "total": 3000, "refunded": 0, "currency": "USD"})
+        json!({"subtotal": 2500, "discount": 0, "shipping": 500, "total": 3000, "refunded": 0, "currency": "USD"})
     );
     assert_eq!(order["lines"].as_array().map(Vec::len), Some(1));
     assert_eq!(order["lines"][0]["product_id"], mug.as_str());

@@ -5,6 +5,7 @@ mod admin;
 mod admin_filters;
 mod cart;
 mod checkout;
+mod discounts;
 mod lifecycle;
 mod live;
 mod saga;

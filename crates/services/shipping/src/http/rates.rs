@@ -84,7 +84,7 @@ pub struct RateInput {
     #[schema(min_items = 1, max_items = 50)]
     pub brackets: Option<Vec<Bracket>>,
     /// `null` removes the threshold on an edit.
-    #[serde(default, with = "serde_with_null")]
+    #[serde(default, deserialize_with = "platform::http::nullable")]
     pub free_over: Option<Option<i64>>,
     #[schema(minimum = 0, maximum = 60)]
     pub min_days: Option<i32>,
@@ -93,19 +93,6 @@ pub struct RateInput {
     pub active: Option<bool>,
     /// The version you read, for an edit (or send `If-Match`).
     pub version: Option<i64>,
-}
-
-/// Distinguishes an absent field (keep) from an explicit `null` (clear).
-mod serde_with_null {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 fn service_code(raw: &str) -> Result<String, String> {
