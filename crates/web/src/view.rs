@@ -139,7 +139,7 @@ fn wait(secs: u64) -> String {
 }
 
 /// The API's detail ("the email or password is wrong") as a sentence.
-fn sentence(detail: &str) -> String {
+pub fn sentence(detail: &str) -> String {
     let mut chars = detail.trim().chars();
     match chars.next() {
         Some(first) => {

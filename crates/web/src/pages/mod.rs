@@ -2,6 +2,7 @@
 
 mod account;
 mod addresses;
+mod discount;
 mod estimate;
 mod history;
 pub(crate) mod orders;
@@ -73,6 +74,7 @@ pub(crate) fn router() -> Router<WebState> {
         )
         .route("/cart", get(purchase::cart))
         .route("/cart/add", axum::routing::post(purchase::add))
+        .route("/cart/discount", axum::routing::post(discount::code))
         .route(
             "/cart/lines/{product_id}",
             axum::routing::post(purchase::line),

@@ -33,6 +33,8 @@ pub(crate) struct ApiOrder {
     #[serde(default)]
     pub timeline: Vec<ApiStep>,
     pub payment: Option<ApiPayment>,
+    #[serde(default)]
+    pub discount_code: Option<String>,
     pub placed_at: DateTime<Utc>,
     #[serde(default)]
     pub version: i64,
@@ -50,11 +52,26 @@ pub(crate) struct ApiOrderLine {
 #[derive(Clone, Deserialize)]
 pub(crate) struct ApiTotals {
     pub subtotal: i64,
+    #[serde(default)]
+    pub discount: i64,
     pub shipping: i64,
     pub total: i64,
     #[serde(default)]
     pub refunded: i64,
     pub currency: String,
+}
+
+impl ApiOrder {
+    /// What the discount code took off, as the totals show it: `-USD 3.50 (SPRING10)`.
+    pub fn discount_text(&self) -> Option<String> {
+        (self.totals.discount > 0).then(|| {
+            let off = contracts::money::display(self.totals.discount, &self.totals.currency);
+            match &self.discount_code {
+                Some(code) => format!("-{off} ({code})"),
+                None => format!("-{off}"),
+            }
+        })
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -162,6 +179,7 @@ struct OrderPage {
     state: OrderStatus,
     lines: Vec<OrderLine>,
     subtotal: String,
+    discount: Option<String>,
     shipping: String,
     total: String,
     refunded: Option<String>,
@@ -242,6 +260,7 @@ pub(super) async fn order(
             })
             .collect(),
         subtotal: money(o.totals.subtotal),
+        discount: o.discount_text(),
         shipping: money(o.totals.shipping),
         total: money(o.totals.total),
         refunded: (o.totals.refunded > 0).then(|| money(o.totals.refunded)),

@@ -40,6 +40,49 @@ struct ApiCart {
     item_count: i64,
     #[serde(default)]
     ready_for_checkout: bool,
+    #[serde(default)]
+    discount: i64,
+    code: Option<ApiCode>,
+}
+
+#[derive(Deserialize)]
+struct ApiCode {
+    code: String,
+    #[serde(default)]
+    free_shipping: bool,
+    problem: Option<ApiCodeProblem>,
+}
+
+#[derive(Deserialize)]
+struct ApiCodeProblem {
+    detail: String,
+}
+
+/// The discount code on the cart, as the cart and checkout pages show it.
+pub struct CodeShown {
+    pub code: String,
+    /// What it takes off the items, when it takes anything.
+    pub off: Option<String>,
+    pub free_shipping: bool,
+    /// Why it does not apply now.
+    pub problem: Option<String>,
+}
+
+impl ApiCart {
+    fn code_shown(&self, currency: &str) -> Option<CodeShown> {
+        self.code.as_ref().map(|c| CodeShown {
+            code: c.code.clone(),
+            off: (self.discount > 0)
+                .then(|| format!("-{}", contracts::money::display(self.discount, currency))),
+            free_shipping: c.free_shipping,
+            problem: c.problem.as_ref().map(|p| crate::view::sentence(&p.detail)),
+        })
+    }
+
+    /// The items' price after the code.
+    fn to_pay(&self, currency: &str) -> String {
+        contracts::money::display(self.subtotal - self.discount, currency)
+    }
 }
 
 #[derive(Deserialize)]
@@ -92,6 +135,8 @@ struct CartPage {
     layout: Layout,
     lines: Vec<CartLine>,
     subtotal: String,
+    code: Option<CodeShown>,
+    to_pay: String,
     selected_count: i64,
     ready: bool,
     form: Form,
@@ -101,7 +146,12 @@ pub(super) async fn cart(State(web): State<WebState>, visitor: Visitor) -> Respo
     cart_page(&web, &visitor, Form::default(), StatusCode::OK).await
 }
 
-async fn cart_page(web: &WebState, visitor: &Visitor, form: Form, status: StatusCode) -> Response {
+pub(super) async fn cart_page(
+    web: &WebState,
+    visitor: &Visitor,
+    form: Form,
+    status: StatusCode,
+) -> Response {
     if !visitor.signed_in {
         return sign_in_first("/cart");
     }
@@ -116,6 +166,8 @@ async fn cart_page(web: &WebState, visitor: &Visitor, form: Form, status: Status
         &CartPage {
             layout: Layout::with_cart_count(web, visitor, Some(cart.item_count)),
             subtotal: contracts::money::display(cart.subtotal, &currency),
+            code: cart.code_shown(&currency),
+            to_pay: cart.to_pay(&currency),
             selected_count: cart.selected_count,
             ready: cart.ready_for_checkout && cart.selected_count > 0,
             lines: cart
@@ -315,6 +367,8 @@ struct CheckoutPage {
     chosen: Option<String>,
     options: Vec<ShippingChoice>,
     subtotal: String,
+    code: Option<CodeShown>,
+    to_pay: String,
     key: String,
     form: Form,
 }
@@ -415,6 +469,8 @@ async fn checkout_page(
                 })
                 .collect(),
             subtotal: contracts::money::display(cart.subtotal, &currency),
+            code: cart.code_shown(&currency),
+            to_pay: cart.to_pay(&currency),
             key: uuid::Uuid::new_v4().to_string(),
             form,
         },

@@ -138,6 +138,92 @@ pub async fn placing_an_order_twice_from_one_form_makes_one_order(backend: Backe
         .assert_contains("Page not found");
 }
 
+/// The cart's code field: a code that does not apply is refused beside the field, one
+/// that does shows what it takes off, on the cart, at checkout and on the order.
+pub async fn a_discount_code_is_applied_in_the_cart_and_kept_by_the_order(backend: Backend) {
+    let app = shop(backend).await;
+    shipping_to_indonesia(&app).await;
+    let (product_id, _, _) = product_on_home(&app, "Rice Bowl", 10).await;
+    let finance = app.staff_token("finance").await;
+    app.post(
+        "/api/v1/admin/discounts",
+        Some(&finance),
+        serde_json::json!({"code": "SPRING10", "kind": "percentage", "percent": 10}),
+    )
+    .await
+    .assert_status(201);
+    let email = format!("{}@example.test", unique("code"));
+    let pair = app.verified_customer(&email, PASSWORD).await;
+    let home = address(&app, pair["access_token"].as_str().expect("token")).await;
+    let browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    browser
+        .post_form(
+            "/cart/add",
+            &[("product_id", &product_id), ("quantity", "2")],
+        )
+        .await
+        .assert_status(303);
+
+    browser
+        .post_form("/cart/discount", &[("code", "NOPE"), ("action", "apply")])
+        .await
+        .assert_status(422)
+        .assert_contains(
+            "id=\"discount-code-error\" class=\"error\">There is no such discount code.",
+        );
+    browser
+        .post_form(
+            "/cart/discount",
+            &[("code", "spring10"), ("action", "apply")],
+        )
+        .await
+        .assert_status(303);
+    browser
+        .get("/cart")
+        .await
+        .assert_status(200)
+        .assert_contains("<strong>SPRING10</strong>: -USD 2.50")
+        .assert_contains("USD 22.50");
+    browser
+        .post_form("/cart/discount", &[("action", "remove")])
+        .await
+        .assert_status(303);
+    browser
+        .get("/cart")
+        .await
+        .assert_lacks("SPRING10")
+        .assert_contains("id=\"discount-code\"");
+    browser
+        .post_form(
+            "/cart/discount",
+            &[("code", "SPRING10"), ("action", "apply")],
+        )
+        .await
+        .assert_status(303);
+    let checkout = browser.get(&format!("/checkout?address={home}")).await;
+    checkout
+        .assert_status(200)
+        .assert_contains("-USD 2.50 with code SPRING10");
+    let key = checkout.input_value("key").expect("the form's key");
+    let placed = browser
+        .post_form(
+            "/checkout",
+            &[
+                ("address_id", home.as_str()),
+                ("shipping_service", "standard"),
+                ("key", key.as_str()),
+            ],
+        )
+        .await;
+    placed.assert_status(303);
+    browser
+        .get(placed.location().expect("location"))
+        .await
+        .assert_status(200)
+        .assert_contains("<dt>Discount</dt><dd>-USD 2.50 (SPRING10)</dd>");
+}
+
 /// While an order moves, its status block asks for itself again with the version it
 /// shows, and that request is answered when the saga moves the order: the page follows
 /// the order without a timer.

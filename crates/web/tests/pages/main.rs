@@ -60,6 +60,7 @@ testkit::backend_tests!(
     a_cross_site_form_post_is_refused,
     buying_pages_send_a_visitor_to_sign_in_and_back,
     placing_an_order_twice_from_one_form_makes_one_order,
+    a_discount_code_is_applied_in_the_cart_and_kept_by_the_order,
     the_header_counts_the_units_in_the_cart,
     the_order_status_block_follows_the_saga_by_long_poll,
     the_account_pages_send_a_visitor_to_sign_in_and_back,
