@@ -67,6 +67,13 @@ where
     }
 }
 
+fn cart_changed() -> ApiError {
+    ApiError::conflict(
+        "cart_changed",
+        "the cart changed during checkout; review it and check out again",
+    )
+}
+
 /// The stored answer for this key, or a refusal when the key came with another body.
 async fn earlier_answer<C: sea_orm::ConnectionTrait>(
     db: &C,
@@ -237,10 +244,7 @@ async fn place(
         .map(|l| (l.product_id, l.quantity))
         .collect();
     if still != checked {
-        return Err(ApiError::conflict(
-            "cart_changed",
-            "the cart changed during checkout; review it and check out again",
-        ));
+        return Err(cart_changed());
     }
     let order_id = Uuid::now_v7();
     let mut cart = cart;
@@ -293,7 +297,12 @@ async fn place(
         .collect();
     orders::insert(&work, &order, &order_lines).await?;
     for line in &order_lines {
-        carts::remove(&work, me.customer_id, line.product_id).await?;
+        // A line already gone was bought by a concurrent checkout of this cart (another
+        // tab, another key) that committed after this one looked: on PostgreSQL the
+        // delete waits for it and then finds nothing. One cart makes one order.
+        if !carts::remove(&work, me.customer_id, line.product_id).await? {
+            return Err(cart_changed());
+        }
     }
     let placed = OrderPlaced {
         order_id: order.id,

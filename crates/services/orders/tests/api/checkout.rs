@@ -239,8 +239,41 @@ pub async fn checkout_refuses_what_it_cannot_sell(backend: Backend) {
     );
 }
 
+/// Two tabs check out one cart at once, each with its own key: one order, and the
+/// other tab is told the cart changed.
+pub async fn two_checkouts_of_one_cart_at_once_make_one_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    shipping_to_indonesia(&app).await;
+    for round in 0..5 {
+        let (me, home, _) = ready_customer(&app).await;
+        let body = json!({"address_id": home, "shipping_service": "standard"});
+        let (a, b) = tokio::join!(
+            checkout(&app, &me, Some("tab-one"), body.clone()),
+            checkout(&app, &me, Some("tab-two"), body.clone()),
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [201, 409],
+            "round {round}: {} / {}",
+            a.body,
+            b.body
+        );
+        let refused = if a.status == 409 { &a } else { &b };
+        assert!(
+            ["cart_changed", "cart_empty"].contains(&refused.body["code"].as_str().unwrap_or("")),
+            "{}",
+            refused.body
+        );
+        let orders = app.get("/api/v1/orders", Some(&me)).await;
+        assert_eq!(orders.body["items"].as_array().map(Vec::len), Some(1));
+    }
+}
+
 testkit::backend_tests!(
     a_verified_customer_checks_out_the_selected_lines,
+    two_checkouts_of_one_cart_at_once_make_one_order,
     the_same_idempotency_key_replays_the_first_answer,
     checkout_refuses_what_it_cannot_sell,
 );

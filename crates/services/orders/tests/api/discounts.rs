@@ -355,6 +355,9 @@ pub async fn one_customer_checking_out_twice_at_once_uses_a_once_only_code_once(
         .filter(|r| r.status == 201 && r.body["discount_code"] == "WELCOME")
         .count();
     assert_eq!(with_code, 1, "{} / {}", a.body, b.body);
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "one cart, one order");
     assert_eq!(times_used(&app, &once["id"]).await, 1);
 
     // Used once, it is refused to this customer from now on.
