@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::cart::cart_page;
 use super::failure_page;
-use super::purchase::{cart_page, sign_in_first};
+use super::purchase::sign_in_first;
 use crate::WebState;
 use crate::api::FieldError;
 use crate::session::Visitor;

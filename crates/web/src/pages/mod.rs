@@ -2,6 +2,7 @@
 
 mod account;
 mod addresses;
+mod cart;
 mod discount;
 mod estimate;
 mod history;
@@ -72,13 +73,10 @@ pub(crate) fn router() -> Router<WebState> {
             "/wishlist/{product_id}",
             axum::routing::post(wishlist::toggle),
         )
-        .route("/cart", get(purchase::cart))
-        .route("/cart/add", axum::routing::post(purchase::add))
+        .route("/cart", get(cart::cart))
+        .route("/cart/add", axum::routing::post(cart::add))
         .route("/cart/discount", axum::routing::post(discount::code))
-        .route(
-            "/cart/lines/{product_id}",
-            axum::routing::post(purchase::line),
-        )
+        .route("/cart/lines/{product_id}", axum::routing::post(cart::line))
         .route("/checkout", get(purchase::checkout).post(purchase::place))
         .route(
             "/checkout/address",
