@@ -7,6 +7,8 @@ mod audit;
 mod banners;
 mod categories;
 mod customers;
+mod discount_form;
+mod discounts;
 mod events;
 mod home;
 mod order_list;
@@ -114,6 +116,15 @@ pub(crate) fn router(upload_limit: usize) -> Router<WebState> {
             "/admin/shipping/zones/{id}/rates/{rate_id}/delete",
             post(shipping_rates::delete),
         )
+        .route(
+            "/admin/discounts",
+            get(discounts::list).post(discounts::create),
+        )
+        .route(
+            "/admin/discounts/{id}",
+            get(discounts::detail).post(discounts::save),
+        )
+        .route("/admin/discounts/{id}/delete", post(discounts::delete))
         .route("/admin/audit", get(audit::page))
         .route("/admin/events", get(events::list))
         .route("/admin/events/{id}/replay", post(events::replay))

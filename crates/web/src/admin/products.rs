@@ -194,7 +194,9 @@ struct ProductPage {
     may_edit: bool,
 }
 
-async fn categories(
+/// The category tree as choices to tick (`checked` ticked), each labelled with its
+/// path; none when the tree cannot be read (the form still works without).
+pub(super) async fn categories(
     web: &WebState,
     staff: &StaffMember,
     checked: &[String],

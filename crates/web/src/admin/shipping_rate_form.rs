@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::parse_amount;
+use super::product_form::major;
 use super::shipping_rates::ApiRate;
 use crate::api::FieldError;
 use crate::view::Form;
@@ -58,18 +59,6 @@ fn text_field(
         label,
         value: value.to_owned(),
         hint,
-    }
-}
-
-/// Minor units as typed in major units: 1250 USD is "12.50".
-fn major(minor: i64, currency: &str) -> String {
-    let decimals = contracts::money::decimals(currency);
-    let scale = 10_i64.pow(decimals);
-    if decimals == 0 {
-        minor.to_string()
-    } else {
-        let width = decimals as usize;
-        format!("{}.{:0width$}", minor / scale, minor % scale)
     }
 }
 

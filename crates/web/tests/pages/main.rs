@@ -7,6 +7,7 @@ mod admin;
 mod admin_audit;
 mod admin_categories;
 mod admin_customers;
+mod admin_discounts;
 mod admin_events;
 mod admin_media;
 mod admin_order_filters;
