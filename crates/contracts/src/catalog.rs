@@ -90,6 +90,12 @@ impl Event for StockChanged {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StockReserved {
     pub order_id: Uuid,
+    /// Each reserved product's stock level after the reservation, in place of a
+    /// `StockChanged` per line: one event per reservation instead of one per line plus
+    /// one. Empty in events written before it was carried (those came with their own
+    /// `StockChanged`).
+    #[serde(default)]
+    pub levels: Vec<StockChanged>,
 }
 
 impl Event for StockReserved {

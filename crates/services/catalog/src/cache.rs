@@ -74,6 +74,18 @@ impl Handler for InvalidateOnEvents {
                 forget_listings(&self.cache).await;
                 return Ok(());
             }
+            Some(Own::StockReserved(r)) => {
+                let keys: Vec<String> = r
+                    .levels
+                    .iter()
+                    .map(|s| product_key(&s.product_id.to_string()))
+                    .collect();
+                if !keys.is_empty() {
+                    self.cache.delete(&keys).await;
+                    forget_listings(&self.cache).await;
+                }
+                return Ok(());
+            }
             None => return Ok(()),
         };
         forget_product(&self.cache, product.product_id, &[&product.slug]).await;

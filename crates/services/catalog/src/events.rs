@@ -2,7 +2,7 @@
 //! follows, decoded: each consumer matches on its enum.
 
 use contracts::catalog::{
-    ProductArchived, ProductCreated, ProductSnapshot, ProductUpdated, StockChanged,
+    ProductArchived, ProductCreated, ProductSnapshot, ProductUpdated, StockChanged, StockReserved,
 };
 use contracts::media::{BannersChanged, GalleryReordered, ImageDeleted, ImageProcessed};
 use contracts::orders::{OrderCancelled, OrderPaid, OrderPaymentFailed, OrderPlaced};
@@ -63,5 +63,6 @@ contracts::decoded_events! {
         ProductUpdated(ProductUpdated),
         ProductArchived(ProductArchived),
         StockChanged(StockChanged),
+        StockReserved(StockReserved),
     }
 }

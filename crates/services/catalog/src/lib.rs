@@ -8,7 +8,9 @@
 //! services keep of a product) and `catalog.stock.changed.v1`. Consumes media's events
 //! to show each product's processed images and the home banners (`/storefront/home`),
 //! and orders' `orders.order.placed.v1` to reserve stock for every line or none
-//! (`catalog.stock.reserved/rejected.v1`); payment events join with the payments service.
+//! (`catalog.stock.reserved/rejected.v1`; a reservation carries the stock levels it
+//! left, in place of a `catalog.stock.changed.v1` per line); payment events join with
+//! the payments service.
 //! Orders' `orders.order.paid.v1` and `orders.order.cancelled.v1` also feed the
 //! purchase projection: only a customer who bought a product, in an order not cancelled
 //! before shipping, may review it, once, and every review change keeps the product's

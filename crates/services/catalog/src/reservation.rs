@@ -93,12 +93,12 @@ impl ReserveStock {
             let product = products::get(&work, *product_id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("reserved product {product_id} vanished"))?;
-            work.emit(&stock_changed(&product), product.stock_version)
-                .await?;
             touched.push(product);
         }
+        // The levels travel in the answer itself: followers of stock read them there.
         let reserved = StockReserved {
             order_id: order.order_id,
+            levels: touched.iter().map(stock_changed).collect(),
         };
         work.emit(&reserved, 1).await?;
         work.commit().await?;

@@ -33,7 +33,12 @@ pub(crate) async fn stock_reserved(
 ) -> anyhow::Result<()> {
     let now = ctx.clock.now();
     let work = ctx.begin().await?;
+    // What the reservation left of each product's stock comes with it.
+    for level in &e.levels {
+        replicas::record_stock(&work, level).await?;
+    }
     let Some(order) = orders::get(&work, e.order_id).await? else {
+        work.commit().await?;
         return Ok(());
     };
     if orders::advance(&work, e.order_id, PENDING, AWAITING_PAYMENT, None, now).await? {

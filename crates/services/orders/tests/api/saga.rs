@@ -55,6 +55,23 @@ pub async fn an_order_reserves_its_stock_or_is_rejected(backend: Backend) {
         json!({"on_hand": 10, "reserved": 2, "available": 8, "version": 2})
     );
 
+    // The reservation's answer carries the stock it left, so carts know it as soon as
+    // the order awaits payment (catalog sends no separate stock event for it).
+    let (watcher, _, _) = ready_customer(&app).await;
+    add(&app, &watcher, &mug, 9).await;
+    let cart = app.get(crate::CART, Some(&watcher)).await;
+    let line = cart.body["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["product_id"] == mug.as_str())
+        .expect("the mug's line")
+        .clone();
+    assert_eq!(
+        line["warnings"],
+        json!([{"code": "insufficient_stock", "available": 8}])
+    );
+
     // Someone else wants more than is left: nothing is reserved for them.
     let (other, other_home, _) = ready_customer(&app).await;
     add(&app, &other, &mug, 8).await;
