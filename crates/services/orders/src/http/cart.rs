@@ -171,7 +171,7 @@ async fn remove_cart_line(
 #[serde(deny_unknown_fields)]
 pub struct CodeInput {
     /// As the shop published it; case does not matter.
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(schema_with = platform::schema::line::<1, 64>)]
     pub code: String,
 }
 

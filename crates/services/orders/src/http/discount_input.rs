@@ -74,9 +74,9 @@ pub struct DiscountInput {
     #[serde(default, deserialize_with = "platform::http::nullable")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000_i64)]
     pub per_customer_limit: Option<Option<i64>>,
-    /// `null` or absent on a create: every product.
+    /// Absent on a create, `{}` (or `null`): every product.
     #[serde(default, deserialize_with = "platform::http::nullable")]
-    #[schema(value_type = Option<AppliesTo>)]
+    #[schema(value_type = AppliesTo)]
     pub applies_to: Option<Option<AppliesTo>>,
     /// Whether customers can use it now (default true).
     pub active: Option<bool>,
