@@ -113,6 +113,15 @@ pub(crate) async fn an_admins_dashboard_pages_are_accessible(backend: Backend) {
         .as_str()
         .expect("a zone")
         .to_owned();
+    let code = app
+        .post(
+            "/api/v1/admin/discounts",
+            Some(&app.staff_token("finance").await),
+            serde_json::json!({"code": "SPRING10", "kind": "percentage", "percent": 10, "usage_limit": 50}),
+        )
+        .await;
+    code.assert_status(201);
+    let code = code.body["id"].as_str().expect("a code").to_owned();
     let email = format!("{}@shop.test", testkit::unique("owner"));
     app.staff_with_role(&email, "admin").await;
     let members = app
@@ -140,6 +149,8 @@ pub(crate) async fn an_admins_dashboard_pages_are_accessible(backend: Backend) {
             "/admin/staff".to_owned(),
             format!("/admin/staff/{member}"),
             "/admin/events".to_owned(),
+            "/admin/discounts".to_owned(),
+            format!("/admin/discounts/{code}"),
         ] {
             b.open(&app.url(&path)).await;
             b.find("main h1").await;
